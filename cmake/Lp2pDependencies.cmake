@@ -1,0 +1,11 @@
+# Third-party libraries, all from Debian 12 packages installed by scripts/setup.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBCBOR REQUIRED IMPORTED_TARGET libcbor)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(CLI11 REQUIRED)
+if(LP2P_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(LP2P_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()
