@@ -23,6 +23,8 @@ class Random {
     std::uniform_int_distribution<std::int64_t> dist(low.count(), high.count());
     return milliseconds(dist(engine_));
   }
+  // A number uniformly distributed in [0, 1).
+  double unit() { return std::uniform_real_distribution<double>(0.0, 1.0)(engine_); }
 
  private:
   std::mt19937_64 engine_;

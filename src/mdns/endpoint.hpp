@@ -13,7 +13,7 @@ struct IpAddress {
   bool v6 = false;
   std::array<std::uint8_t, 16> bytes{};  // IPv4 uses the first 4
 
-  static IpAddress v4_from(std::array<std::uint8_t, 4> a) {
+  static IpAddress v4_from(const std::array<std::uint8_t, 4>& a) {
     IpAddress ip;
     for (std::size_t i = 0; i < 4; ++i) ip.bytes[i] = a[i];
     return ip;
