@@ -2,6 +2,11 @@
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBCBOR REQUIRED IMPORTED_TARGET libcbor)
 find_package(nlohmann_json 3.11 REQUIRED)
+find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)
+# Debian's default Boost 1.74 breaks under g++ 12 with -std=c++20; 1.81 does not (ARCHITECTURE.md §3).
+find_package(Boost 1.81...<1.82 CONFIG REQUIRED COMPONENTS headers)
+find_package(spdlog REQUIRED)
+find_package(Threads REQUIRED)
 find_package(CLI11 REQUIRED)
 if(LP2P_BUILD_TESTS)
   find_package(GTest REQUIRED)

@@ -7,11 +7,13 @@ option(LP2P_BUILD_BENCH "Build the benchmarks (Google Benchmark)" ON)
 set(LP2P_SANITIZE "" CACHE STRING "Sanitizers: empty, 'address,undefined' or 'thread'")
 set(LP2P_FUZZ_SECONDS 20 CACHE STRING "How long the fuzz smoke tests run under ctest")
 
+# No -Wnull-dereference: g++ 12 at -O2 reports it inside Boost.Asio and CLI11 after inlining,
+# where it cannot be silenced per header.
 add_library(lp2p_build_flags INTERFACE)
 target_compile_options(lp2p_build_flags INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
-  -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference
-  -Wimplicit-fallthrough $<$<BOOL:${LP2P_WERROR}>:-Werror>)
+  -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual -Wimplicit-fallthrough
+  $<$<BOOL:${LP2P_WERROR}>:-Werror>)
 
 if(LP2P_SANITIZE)
   if(NOT LP2P_SANITIZE MATCHES "^(address,undefined|undefined,address|address|undefined|thread)$")
