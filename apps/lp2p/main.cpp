@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "lp2p/version.hpp"
+#include "discovery_commands.hpp"
 #include "wire_command.hpp"
 
 namespace {
@@ -18,7 +19,10 @@ namespace {
 using AddCommand = void (*)(CLI::App&, const lp2p::cli::Io&, int&);
 
 // Every subcommand of `lp2p`. Adding one (advertise, discover, pair, send...) is one line here.
-constexpr std::array<AddCommand, 1> kCommands{
+constexpr std::array<AddCommand, 4> kCommands{
+    &lp2p::cli::add_advertise_command,
+    &lp2p::cli::add_discover_command,
+    &lp2p::cli::add_ticket_command,
     &lp2p::cli::add_wire_command,
 };
 

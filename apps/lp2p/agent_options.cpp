@@ -1,0 +1,96 @@
+#include "agent_options.hpp"
+
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <array>
+#include <fstream>
+
+#include "common/base64.hpp"
+#include "common/state_dir.hpp"
+
+namespace lp2p::cli {
+namespace {
+
+constexpr const char* kPortFile = "agent-port";
+
+// True when a UDP socket can bind `port` on every address (IPv6 socket, dual-stack).
+bool port_free(std::uint16_t port) {
+  const int fd = ::socket(AF_INET6, SOCK_DGRAM, 0);
+  if (fd < 0) return false;
+  const int off = 0;
+  (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_port = htons(port);
+  const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+void add_agent_options(CLI::App& command, AgentOptions& options) {
+  command.add_option("--state-dir", options.state_dir,
+                     "Where this agent keeps its identity and settings (default: $XDG_STATE_HOME/lp2p or "
+                     "~/.local/state/lp2p). Two agents on one machine need two state directories.");
+  command.add_option("--interface,-i", options.interfaces,
+                     "Network interface to use (repeatable; default: every interface that is up and can multicast)");
+  command.add_option("--group,-g", options.group,
+                     "App group: only peers of the same group see each other (published as a DNS-SD subtype)");
+  command.add_option("--name,-n", options.name, "Display name shown to other devices (default: this host's name)");
+  command.add_option("--port,-p", options.port, "UDP port of this agent (default: remembered in the state directory)");
+  command.add_flag("--verbose,-v", options.verbose, "Log what the agent does (to stderr)");
+}
+
+std::filesystem::path state_dir_of(const AgentOptions& options) {
+  return options.state_dir.empty() ? default_state_dir() : std::filesystem::path(options.state_dir);
+}
+
+std::string display_name_of(const AgentOptions& options) {
+  if (!options.name.empty()) return options.name;
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) == 0 && host[0] != '\0') return host.data();
+  return "lp2p device";
+}
+
+void configure_logging(const AgentOptions& options) {
+  spdlog::set_level(options.verbose ? spdlog::level::debug : spdlog::level::warn);
+  spdlog::set_pattern("%H:%M:%S.%e %^%l%$ %v");
+}
+
+Result<std::uint16_t> agent_port(const AgentOptions& options) {
+  if (options.port != 0) return options.port;
+  const auto dir = state_dir_of(options);
+  const auto path = dir / kPortFile;
+  if (std::ifstream in(path); in) {
+    unsigned port = 0;
+    if (in >> port && port > 0 && port <= 65535) return static_cast<std::uint16_t>(port);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    std::array<std::uint8_t, 2> r{};
+    RAND_bytes(r.data(), 2);
+    const auto port = static_cast<std::uint16_t>(49152 + ((r[0] << 8 | r[1]) % 16384));
+    if (!port_free(port)) continue;
+    std::ofstream out(path);
+    out << port << '\n';
+    if (!out) return make_error(Errc::io_error, "cannot write " + path.string());
+    return port;
+  }
+  return make_error(Errc::io_error, "no free UDP port found in 49152-65535");
+}
+
+std::string new_auth_token() {
+  std::array<std::uint8_t, 9> r{};
+  RAND_bytes(r.data(), static_cast<int>(r.size()));
+  // 12 base64 characters of 72 random bits; 9 of them carry 54 bits.
+  return base64(r).substr(0, 9);
+}
+
+}  // namespace lp2p::cli

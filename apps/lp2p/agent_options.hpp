@@ -1,0 +1,41 @@
+// Options shared by the commands that act as an agent (advertise, discover, ticket, ...) and the
+// set-up they share: state directory, identity, the agent's UDP port, interfaces and app group.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "auth/identity.hpp"
+#include "lp2p/result.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace lp2p::cli {
+
+struct AgentOptions {
+  std::string state_dir;  // empty: default_state_dir()
+  std::vector<std::string> interfaces;
+  std::string group;
+  std::string name;  // display name; empty: the host name
+  std::uint16_t port = 0;  // 0: the port remembered in the state directory
+  bool verbose = false;
+};
+
+void add_agent_options(CLI::App& command, AgentOptions& options);
+
+[[nodiscard]] std::filesystem::path state_dir_of(const AgentOptions& options);
+[[nodiscard]] std::string display_name_of(const AgentOptions& options);
+void configure_logging(const AgentOptions& options);
+
+// The UDP port this agent listens on: the one asked for, else the one remembered in the state
+// directory, else a free one from the dynamic range, remembered for next time (tickets stay valid).
+Result<std::uint16_t> agent_port(const AgentOptions& options);
+
+// A fresh auth-initiation token: 9 characters of [A-Za-z0-9+/], 54 bits (osp-brief §1.2 `at`).
+std::string new_auth_token();
+
+}  // namespace lp2p::cli

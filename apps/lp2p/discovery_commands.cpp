@@ -1,0 +1,345 @@
+#include "discovery_commands.hpp"
+
+#include <net/if.h>
+
+#include <CLI/CLI.hpp>
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <iomanip>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "agent_options.hpp"
+#include "discovery/discovery.hpp"
+#include "discovery/dns_sd_provider.hpp"
+#include "mdns/interfaces.hpp"
+#include "qr_terminal.hpp"
+
+namespace lp2p::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using discovery::DirectoryEvent;
+
+std::string interface_name(std::uint32_t index) {
+  std::array<char, IF_NAMESIZE> name{};
+  if (if_indextoname(index, name.data()) == nullptr) return std::to_string(index);
+  return name.data();
+}
+
+std::string format_address(const discovery::PeerAddress& a) {
+  if (!a.ip.v6) return a.ip.to_string() + ":" + std::to_string(a.port);
+  std::string host = a.ip.to_string();
+  if (a.ip.bytes[0] == 0xfe && (a.ip.bytes[1] & 0xc0U) == 0x80U) host += "%" + interface_name(a.interface_index);
+  return "[" + host + "]:" + std::to_string(a.port);
+}
+
+std::string short_fingerprint(const std::string& fp) { return fp.substr(0, 8); }
+
+const char* event_name(DirectoryEvent::Kind kind) {
+  switch (kind) {
+    case DirectoryEvent::Kind::added: return "added";
+    case DirectoryEvent::Kind::removed: return "removed";
+    case DirectoryEvent::Kind::metadata_changed: return "metadata-changed";
+    case DirectoryEvent::Kind::addresses_changed: return "addresses-changed";
+  }
+  return "changed";
+}
+
+char event_mark(DirectoryEvent::Kind kind) {
+  switch (kind) {
+    case DirectoryEvent::Kind::added: return '+';
+    case DirectoryEvent::Kind::removed: return '-';
+    default: return '~';
+  }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+Json peer_json(const DirectoryEvent& e, double t) {
+  Json j;
+  j["event"] = event_name(e.kind);
+  j["time"] = std::round(t * 1000) / 1000;
+  j["name"] = e.peer.name;
+  j["name-truncated"] = e.peer.name_truncated;
+  j["fingerprint"] = e.peer.fingerprint;
+  Json addresses = Json::array();
+  for (const auto& a : e.peer.addresses) addresses.push_back(format_address(a));
+  j["addresses"] = std::move(addresses);
+  if (e.peer.metadata_version) {
+    j["metadata-version"] = *e.peer.metadata_version;
+  } else {
+    j["metadata-version"] = nullptr;
+  }
+  j["providers"] = e.peer.providers;
+  return j;
+}
+
+void print_peer_line(std::ostream& out, const DirectoryEvent& e) {
+  std::string addresses;
+  for (const auto& a : e.peer.addresses) addresses += (addresses.empty() ? "" : " ") + format_address(a);
+  std::string providers;
+  for (const auto& p : e.peer.providers) providers += (providers.empty() ? "" : ",") + p;
+  const std::string mv = e.peer.metadata_version ? std::to_string(*e.peer.metadata_version) : "?";
+  out << event_mark(e.kind) << ' ' << std::left << std::setw(24) << (e.peer.name + (e.peer.name_truncated ? "…" : ""))
+      << ' ' << std::setw(9) << short_fingerprint(e.peer.fingerprint) << ' ' << std::setw(4) << mv << ' '
+      << std::setw(8) << providers << ' ' << addresses << std::endl;  // flushed: a live view
+}
+
+// Runs `io` until Ctrl-C / SIGTERM or `timeout_s` (0: no timeout); `on_stop` runs first.
+void run_until_stopped(boost::asio::io_context& io, double timeout_s, const std::function<void()>& on_stop,
+                       const std::function<void()>& on_usr1 = {}) {
+  boost::asio::signal_set stop_signals(io, SIGINT, SIGTERM);
+  boost::asio::signal_set usr1(io, SIGUSR1);
+  boost::asio::steady_timer timeout(io);
+  auto stop = [&] {
+    on_stop();
+    io.stop();
+  };
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) stop();
+  });
+  std::function<void()> wait_usr1 = [&] {
+    usr1.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (on_usr1) on_usr1();
+      wait_usr1();
+    });
+  };
+  wait_usr1();
+  if (timeout_s > 0) {
+    timeout.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s)));
+    timeout.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) stop();
+    });
+  }
+  io.run();
+}
+
+struct AdvertiseOptions {
+  AgentOptions agent;
+  bool json = false;
+  double timeout = 0;
+};
+
+int run_advertise(const AdvertiseOptions& options, const Io& io) {
+  configure_logging(options.agent);
+  auto identity = auth::Identity::load_or_create(state_dir_of(options.agent));
+  if (!identity) {
+    io.err << "lp2p advertise: " << identity.error().message << '\n';
+    return 1;
+  }
+  auto port = agent_port(options.agent);
+  if (!port) {
+    io.err << "lp2p advertise: " << port.error().message << '\n';
+    return 1;
+  }
+  boost::asio::io_context ctx;
+  // Hold the agent's UDP port (where its QUIC endpoint listens) so the advertised port is true.
+  boost::asio::ip::udp::socket endpoint(ctx);
+  boost::system::error_code ec;
+  endpoint.open(boost::asio::ip::udp::v6(), ec);
+  if (!ec) endpoint.set_option(boost::asio::ip::v6_only(false), ec);
+  if (!ec) endpoint.bind({boost::asio::ip::address_v6::any(), *port}, ec);
+  if (ec) {
+    io.err << "lp2p advertise: UDP port " << *port << " is taken (" << ec.message()
+           << "); is another agent running with this state directory? Use --port or --state-dir.\n";
+    return 1;
+  }
+  auto discovery = discovery::Discovery::create(ctx, {{std::string(discovery::kDnsSdProvider)}, options.agent.group, options.agent.interfaces});
+  if (!discovery) {
+    io.err << "lp2p advertise: " << discovery.error().message << '\n';
+    return 1;
+  }
+  discovery::OspMetadata osp{identity->fingerprint(), 0, new_auth_token(), ""};
+  const std::string name = display_name_of(options.agent);
+  if (auto r = (*discovery)->start_publishing({name, *port, discovery::make_metadata(osp), identity->fingerprint()}); !r) {
+    io.err << "lp2p advertise: " << r.error().message << '\n';
+    return 1;
+  }
+  const auto* provider = dynamic_cast<const discovery::DnsSdProvider*>((*discovery)->provider(discovery::kDnsSdProvider));
+  std::vector<std::string> interfaces;
+  if (provider != nullptr && provider->engine() != nullptr) {
+    for (const auto& itf : provider->engine()->interfaces()) {
+      std::string text = itf.name;
+      for (const auto& a : itf.addresses) text += " " + a.to_string();
+      interfaces.push_back(text);
+    }
+  }
+  if (options.json) {
+    Json j;
+    j["event"] = "advertising";
+    j["name"] = name;
+    j["fingerprint"] = identity->fingerprint();
+    j["port"] = *port;
+    j["group"] = options.agent.group;
+    j["interfaces"] = interfaces;
+    io.out << j.dump() << std::endl;
+  } else {
+    io.out << "Advertising \"" << name << "\" (fingerprint " << identity->fingerprint() << ") on UDP port " << *port;
+    if (!options.agent.group.empty()) io.out << " in group \"" << options.agent.group << '"';
+    io.out << "\n";
+    for (const auto& i : interfaces) io.out << "  interface " << i << "\n";
+    io.out << "Other devices see it with `lp2p discover`. Ctrl-C stops (and says goodbye).\n" << std::flush;
+  }
+  run_until_stopped(
+      ctx, options.timeout, [&] { (*discovery)->stop_publishing(); },
+      [&] {
+        osp.metadata_version = *osp.metadata_version + 1;
+        (*discovery)->update_metadata(discovery::make_metadata(osp));
+        if (options.json) {
+          io.out << Json{{"event", "metadata-version"}, {"metadata-version", *osp.metadata_version}}.dump() << std::endl;
+        } else {
+          io.out << "Metadata version is now " << *osp.metadata_version << std::endl;
+        }
+      });
+  if (options.json) io.out << Json{{"event", "stopped"}}.dump() << std::endl;
+  return 0;
+}
+
+struct DiscoverOptions {
+  AgentOptions agent;
+  bool json = false;
+  double timeout = 0;
+  std::vector<std::string> tickets;
+};
+
+int run_discover(const DiscoverOptions& options, const Io& io) {
+  configure_logging(options.agent);
+  boost::asio::io_context ctx;
+  auto discovery = discovery::Discovery::create(ctx, {{std::string(discovery::kDnsSdProvider), std::string(discovery::kManualProvider)},
+                                                      options.agent.group,
+                                                      options.agent.interfaces});
+  if (!discovery) {
+    io.err << "lp2p discover: " << discovery.error().message << '\n';
+    return 1;
+  }
+  for (const auto& text : options.tickets) {
+    auto ticket = discovery::decode_ticket(text);
+    if (!ticket) {
+      io.err << "lp2p discover: " << ticket.error().message << '\n';
+      return 1;
+    }
+    if (auto r = (*discovery)->add_ticket(*ticket); !r) {
+      io.err << "lp2p discover: " << r.error().message << '\n';
+      return 1;
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  (*discovery)->on_events([&](const std::vector<DirectoryEvent>& events) {
+    for (const auto& e : events) {
+      if (options.json) {
+        io.out << peer_json(e, seconds_since(start)).dump() << std::endl;
+      } else {
+        print_peer_line(io.out, e);
+      }
+    }
+  });
+  if (auto r = (*discovery)->start_browsing(); !r) {
+    io.err << "lp2p discover: " << r.error().message << '\n';
+    return 1;
+  }
+  if (!options.json) {
+    io.out << "Looking for devices" << (options.agent.group.empty() ? "" : " in group \"" + options.agent.group + "\"")
+           << " (Ctrl-C stops). + found, - gone, ~ changed\n"
+           << "  " << std::left << std::setw(24) << "NAME" << ' ' << std::setw(9) << "FP" << ' ' << std::setw(4) << "MV"
+           << ' ' << std::setw(8) << "VIA" << " ADDRESSES" << std::endl;
+  }
+  run_until_stopped(ctx, options.timeout, [] {});
+  return 0;
+}
+
+struct TicketOptions {
+  AgentOptions agent;
+  bool no_qr = false;
+};
+
+int run_ticket(const TicketOptions& options, const Io& io) {
+  configure_logging(options.agent);
+  auto identity = auth::Identity::load_or_create(state_dir_of(options.agent));
+  if (!identity) {
+    io.err << "lp2p ticket: " << identity.error().message << '\n';
+    return 1;
+  }
+  auto port = agent_port(options.agent);
+  if (!port) {
+    io.err << "lp2p ticket: " << port.error().message << '\n';
+    return 1;
+  }
+  auto interfaces = mdns::multicast_interfaces(options.agent.interfaces);
+  if (!interfaces) {
+    io.err << "lp2p ticket: " << interfaces.error().message << '\n';
+    return 1;
+  }
+  discovery::Ticket ticket{identity->fingerprint(), {}, display_name_of(options.agent)};
+  for (const auto& itf : *interfaces) {
+    for (const auto& a : itf.addresses) ticket.addresses.push_back({a, *port, itf.index});
+  }
+  auto text = discovery::encode_ticket(ticket);
+  if (!text) {
+    io.err << "lp2p ticket: " << text.error().message << '\n';
+    return 1;
+  }
+  io.out << *text << '\n';
+  if (!options.no_qr) {
+    if (auto qr = qr_for_terminal(*text)) io.out << '\n' << *qr;
+    io.out << "\nOn the other device: lp2p discover --ticket " << text->substr(0, 12) << "…  (the whole line above)\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_advertise_command(CLI::App& parent, const Io& io, int& exit_code) {
+  auto options = std::make_shared<AdvertiseOptions>();
+  CLI::App* cmd = parent.add_subcommand("advertise", "Be discoverable on the local network until Ctrl-C");
+  cmd->description(
+      "Publishes this agent as an Open Screen agent (_openscreen._udp over mDNS/DNS-SD) with its\n"
+      "fingerprint (fp), metadata version (mv) and auth token (at), answers queries until Ctrl-C, then\n"
+      "says goodbye so that other devices drop it at once.\n"
+      "kill -USR1 <pid> bumps the metadata version (other devices see the change).\n\n"
+      "Example: lp2p advertise --name \"Kitchen laptop\" --group photos");
+  add_agent_options(*cmd, options->agent);
+  cmd->add_flag("--json", options->json, "Print events as JSON lines");
+  cmd->add_option("--timeout", options->timeout, "Stop after this many seconds");
+  cmd->callback([options, &io, &exit_code] { exit_code = run_advertise(*options, io); });
+}
+
+void add_discover_command(CLI::App& parent, const Io& io, int& exit_code) {
+  auto options = std::make_shared<DiscoverOptions>();
+  CLI::App* cmd = parent.add_subcommand("discover", "List devices on the local network, live");
+  cmd->description(
+      "Browses for Open Screen agents (mDNS/DNS-SD) and prints each device as it appears (+),\n"
+      "changes (~) or goes away (-): name, fingerprint prefix, metadata version, how it was found,\n"
+      "and its addresses. Peers given by --ticket are listed too, without multicast.\n\n"
+      "Examples: lp2p discover --timeout 5\n"
+      "          lp2p discover --json | jq .name");
+  add_agent_options(*cmd, options->agent);
+  cmd->add_flag("--json", options->json, "Print one JSON object per event (added, removed, metadata-changed, addresses-changed)");
+  cmd->add_option("--timeout", options->timeout, "Stop after this many seconds (default: until Ctrl-C)");
+  cmd->add_option("--ticket", options->tickets, "Also list the peer of this ticket (from `lp2p ticket` on that device)");
+  cmd->callback([options, &io, &exit_code] { exit_code = run_discover(*options, io); });
+}
+
+void add_ticket_command(CLI::App& parent, const Io& io, int& exit_code) {
+  auto options = std::make_shared<TicketOptions>();
+  CLI::App* cmd = parent.add_subcommand("ticket", "Print this device's ticket: how to reach it without multicast");
+  cmd->description(
+      "A ticket is one line (and a QR code) with this device's fingerprint, addresses, port and name.\n"
+      "Give it to a device on a network that blocks multicast: `lp2p discover --ticket TICKET`.");
+  add_agent_options(*cmd, options->agent);
+  cmd->add_flag("--no-qr", options->no_qr, "Print only the text");
+  cmd->callback([options, &io, &exit_code] { exit_code = run_ticket(*options, io); });
+}
+
+}  // namespace lp2p::cli
