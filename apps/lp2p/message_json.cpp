@@ -7,6 +7,7 @@
 
 #include "common/hex.hpp"
 #include "wire/codec.hpp"
+#include "wire/names.hpp"
 #include "wire/stream_reader.hpp"
 #include "wire/varint.hpp"
 
@@ -15,103 +16,29 @@ namespace {
 
 using wire::TypeKey;
 
-// Every message type of this build, in type-key order.
-constexpr std::array<TypeKey, 12> kTypeKeys{
-    TypeKey::agent_info_request,        TypeKey::agent_info_response,
-    TypeKey::agent_status_request,      TypeKey::agent_status_response,
-    TypeKey::data_frame,                TypeKey::agent_info_event,
-    TypeKey::auth_capabilities,         TypeKey::auth_spake2_confirmation,
-    TypeKey::auth_status,               TypeKey::auth_spake2_handshake,
-    TypeKey::data_channel_open_request, TypeKey::data_channel_open_response,
-};
+// ---- Enum names (CDDL, from wire/names.hpp) ----
 
-// ---- Enum names (CDDL) ----
-
-template <class E>
-struct Named {
-  E value;
-  std::string_view name;
-};
-
-constexpr std::array<Named<wire::PskInputMethod>, 2> kPskInputMethods{{
-    {wire::PskInputMethod::numeric, "numeric"},
-    {wire::PskInputMethod::qr_code, "qr-code"},
-}};
-
-constexpr std::array<Named<wire::PskStatus>, 3> kPskStatuses{{
-    {wire::PskStatus::psk_needs_presentation, "psk-needs-presentation"},
-    {wire::PskStatus::psk_shown, "psk-shown"},
-    {wire::PskStatus::psk_input, "psk-input"},
-}};
-
-constexpr std::array<Named<wire::AuthStatusResult>, 6> kAuthStatusResults{{
-    {wire::AuthStatusResult::authenticated, "authenticated"},
-    {wire::AuthStatusResult::unknown_error, "unknown-error"},
-    {wire::AuthStatusResult::timeout, "timeout"},
-    {wire::AuthStatusResult::secret_unknown, "secret-unknown"},
-    {wire::AuthStatusResult::validation_took_too_long, "validation-took-too-long"},
-    {wire::AuthStatusResult::proof_invalid, "proof-invalid"},
-}};
-
-constexpr std::array<Named<wire::ResultCode>, 8> kResultCodes{{
-    {wire::ResultCode::success, "success"},
-    {wire::ResultCode::invalid_url, "invalid-url"},
-    {wire::ResultCode::invalid_presentation_id, "invalid-presentation-id"},
-    {wire::ResultCode::timeout, "timeout"},
-    {wire::ResultCode::transient_error, "transient-error"},
-    {wire::ResultCode::permanent_error, "permanent-error"},
-    {wire::ResultCode::terminating, "terminating"},
-    {wire::ResultCode::unknown_error, "unknown-error"},
-}};
-
-// The first name of a value is the one printed; the CDDL's long names are accepted too.
-constexpr std::array<Named<wire::EncodingId>, 6> kEncodingIds{{
-    {wire::EncodingId::blob, "blob"},
-    {wire::EncodingId::string, "string"},
-    {wire::EncodingId::array_buffer, "array-buffer"},
-    {wire::EncodingId::blob, "encoding-id-blob"},
-    {wire::EncodingId::string, "encoding-id-string"},
-    {wire::EncodingId::array_buffer, "encoding-id-array-buffer"},
-}};
-
-constexpr std::array<Named<wire::AgentCapability>, 10> kCapabilities{{
-    {wire::AgentCapability::receive_audio, "receive-audio"},
-    {wire::AgentCapability::receive_video, "receive-video"},
-    {wire::AgentCapability::receive_presentation, "receive-presentation"},
-    {wire::AgentCapability::control_presentation, "control-presentation"},
-    {wire::AgentCapability::receive_remote_playback, "receive-remote-playback"},
-    {wire::AgentCapability::control_remote_playback, "control-remote-playback"},
-    {wire::AgentCapability::receive_streaming, "receive-streaming"},
-    {wire::AgentCapability::send_streaming, "send-streaming"},
-    {wire::AgentCapability::data_channels, "data-channels"},
-    {wire::AgentCapability::quick_transport, "quick-transport"},
-}};
-
-template <class E, std::size_t N>
-Json enum_to_json(E value, const std::array<Named<E>, N>& names) {
-  for (const auto& entry : names) {
-    if (entry.value == value) return std::string(entry.name);
-  }
+// The CDDL name of `value`, or its number when it has no name.
+template <wire::NamedConstant E>
+Json enum_to_json(E value) {
+  if (const auto name = wire::name_of(value)) return std::string(*name);
   return static_cast<std::uint64_t>(value);
 }
 
-template <class Names>
-std::string join_names(const Names& names) {
+std::string join_names(std::span<const std::string_view> names) {
   std::string out;
-  for (const auto& entry : names) {
+  for (const std::string_view name : names) {
     if (!out.empty()) out += ", ";
-    if constexpr (std::is_convertible_v<decltype(entry), std::string_view>) {
-      out += entry;
-    } else {
-      out += entry.name;
-    }
+    out += name;
   }
   return out;
 }
 
 // ---- Message → JSON ----
 
-std::string hex_of(std::span<const std::uint8_t> bytes) { return to_hex(bytes); }
+std::string hex_of(std::span<const std::uint8_t> bytes) {
+  return to_hex(bytes);
+}
 
 Json agent_info_to_json(const wire::AgentInfo& info) {
   Json capabilities = Json::array();
@@ -146,7 +73,9 @@ Json agent_status_fields(const StatusMessage& m) {
   return out;
 }
 
-Json fields_of(const wire::AgentInfoRequest& m) { return request_id_object(m.request_id); }
+Json fields_of(const wire::AgentInfoRequest& m) {
+  return request_id_object(m.request_id);
+}
 
 Json fields_of(const wire::AgentInfoResponse& m) {
   Json out = request_id_object(m.request_id);
@@ -160,13 +89,17 @@ Json fields_of(const wire::AgentInfoEvent& m) {
   return out;
 }
 
-Json fields_of(const wire::AgentStatusRequest& m) { return agent_status_fields(m); }
-Json fields_of(const wire::AgentStatusResponse& m) { return agent_status_fields(m); }
+Json fields_of(const wire::AgentStatusRequest& m) {
+  return agent_status_fields(m);
+}
+Json fields_of(const wire::AgentStatusResponse& m) {
+  return agent_status_fields(m);
+}
 
 Json fields_of(const wire::AuthCapabilities& m) {
   Json methods = Json::array();
   for (const wire::PskInputMethod method : m.psk_input_methods) {
-    methods.push_back(enum_to_json(method, kPskInputMethods));
+    methods.push_back(enum_to_json(method));
   }
   Json out = Json::object();
   out["psk-ease-of-input"] = m.psk_ease_of_input;
@@ -180,7 +113,7 @@ Json fields_of(const wire::AuthSpake2Handshake& m) {
   if (m.initiation_token.token) token["token"] = *m.initiation_token.token;
   Json out = Json::object();
   out["initiation-token"] = std::move(token);
-  out["psk-status"] = enum_to_json(m.psk_status, kPskStatuses);
+  out["psk-status"] = enum_to_json(m.psk_status);
   if (m.public_value) out["public-value"] = hex_of(*m.public_value);
   return out;
 }
@@ -193,7 +126,7 @@ Json fields_of(const wire::AuthSpake2Confirmation& m) {
 
 Json fields_of(const wire::AuthStatus& m) {
   Json out = Json::object();
-  out["result"] = enum_to_json(m.result, kAuthStatusResults);
+  out["result"] = enum_to_json(m.result);
   return out;
 }
 
@@ -207,13 +140,13 @@ Json fields_of(const wire::DataChannelOpenRequest& m) {
 
 Json fields_of(const wire::DataChannelOpenResponse& m) {
   Json out = request_id_object(m.request_id);
-  out["result"] = enum_to_json(m.result, kResultCodes);
+  out["result"] = enum_to_json(m.result);
   return out;
 }
 
 Json fields_of(const wire::DataFrame& m) {
   Json out = Json::object();
-  out["encoding-id"] = enum_to_json(m.encoding_id, kEncodingIds);
+  out["encoding-id"] = enum_to_json(m.encoding_id);
   if (m.encoding_id == wire::EncodingId::string && is_valid_utf8(m.payload)) {
     out["payload-text"] = std::string(m.text());
   } else {
@@ -246,16 +179,26 @@ struct Where {
 
 std::string_view json_kind(const Json& value) {
   switch (value.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return "a boolean";
-    case Json::value_t::string: return "a string";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::object: return "an object";
-    case Json::value_t::number_unsigned: return "an unsigned integer";
-    case Json::value_t::number_integer: return "a negative integer";
-    case Json::value_t::number_float: return "a non-integer number";
-    case Json::value_t::binary: return "binary data";
-    case Json::value_t::discarded: return "nothing";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "a boolean";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::number_unsigned:
+      return "an unsigned integer";
+    case Json::value_t::number_integer:
+      return "a negative integer";
+    case Json::value_t::number_float:
+      return "a non-integer number";
+    case Json::value_t::binary:
+      return "binary data";
+    case Json::value_t::discarded:
+      return "nothing";
   }
   return "an unknown JSON value";
 }
@@ -277,8 +220,8 @@ class Object {
     if (!value.is_object()) return wrong_type(where, "an object", value);
     for (const auto& item : value.items()) {
       if (std::find(allowed.begin(), allowed.end(), item.key()) == allowed.end()) {
-        return invalid(where, "unknown field \"" + item.key() +
-                                  "\"; valid fields: " + join_names(allowed));
+        return invalid(
+            where, "unknown field \"" + item.key() + "\"; valid fields: " + join_names(allowed));
       }
     }
     return Object(value, std::move(where), allowed);
@@ -293,8 +236,8 @@ class Object {
   [[nodiscard]] Result<const Json*> require(std::string_view name) const {
     if (const Json* member = find(name)) return member;
     return make_error(Errc::missing_field, where_.lead() + "\"" + std::string(name) +
-                                               "\" is required (fields: " +
-                                               join_names(allowed_) + ")");
+                                               "\" is required (fields: " + join_names(allowed_) +
+                                               ")");
   }
 
   [[nodiscard]] Where at(std::string_view name) const { return where_.field(name); }
@@ -328,18 +271,18 @@ Result<wire::Bytes> to_bytes(const Json& value, const Where& where) {
   return bytes;
 }
 
-template <class E, std::size_t N>
-Result<E> to_enum(const Json& value, const Where& where, const std::array<Named<E>, N>& names) {
+// A value of E from its CDDL name (any accepted name) or its number.
+template <wire::NamedConstant E>
+Result<E> to_enum(const Json& value, const Where& where) {
   if (value.is_number_unsigned()) return static_cast<E>(value.get<std::uint64_t>());
   if (!value.is_string()) {
-    return wrong_type(where, "a name (" + join_names(names) + ") or an unsigned integer", value);
+    return wrong_type(
+        where, "a name (" + join_names(wire::names_of<E>()) + ") or an unsigned integer", value);
   }
   const auto& text = value.get_ref<const std::string&>();
-  for (const auto& entry : names) {
-    if (entry.name == text) return entry.value;
-  }
-  return invalid(where, "unknown value \"" + text + "\"; expected one of " + join_names(names) +
-                            ", or a number");
+  if (const auto named = wire::enum_from_name<E>(text)) return *named;
+  return invalid(where, "unknown value \"" + text + "\"; expected one of " +
+                            join_names(wire::names_of<E>()) + ", or a number");
 }
 
 template <class T, class ConvertItem>
@@ -381,15 +324,15 @@ Result<void> read_optional(const Object& object, std::string_view name, std::opt
   return {};
 }
 
-template <class E, std::size_t N>
-auto enum_reader(const std::array<Named<E>, N>& names) {
-  return [&names](const Json& value, const Where& where) { return to_enum(value, where, names); };
+template <wire::NamedConstant E>
+auto enum_reader() {
+  return [](const Json& value, const Where& where) { return to_enum<E>(value, where); };
 }
 
 // ---- JSON → message ----
 
-constexpr std::array<std::string_view, 5> kAgentInfoFields{"display-name", "model-name",
-                                                           "capabilities", "state-token", "locales"};
+constexpr std::array<std::string_view, 5> kAgentInfoFields{
+    "display-name", "model-name", "capabilities", "state-token", "locales"};
 constexpr std::array<std::string_view, 1> kStatusFields{"status"};
 constexpr std::array<std::string_view, 1> kTokenFields{"token"};
 
@@ -399,10 +342,9 @@ Result<wire::AgentInfo> to_agent_info(const Json& value, const Where& where) {
   wire::AgentInfo info;
   LP2P_TRY(read(*object, "display-name", info.display_name, to_text));
   LP2P_TRY(read(*object, "model-name", info.model_name, to_text));
-  LP2P_TRY(read(*object, "capabilities", info.capabilities,
-                [](const Json& list, const Where& at) {
-                  return to_array<wire::AgentCapability>(list, at, enum_reader(kCapabilities));
-                }));
+  LP2P_TRY(read(*object, "capabilities", info.capabilities, [](const Json& list, const Where& at) {
+    return to_array<wire::AgentCapability>(list, at, enum_reader<wire::AgentCapability>());
+  }));
   LP2P_TRY(read(*object, "state-token", info.state_token, to_text));
   LP2P_TRY(read(*object, "locales", info.locales, [](const Json& list, const Where& at) {
     return to_array<std::string>(list, at, to_text);
@@ -456,10 +398,9 @@ Result<wire::Message> agent_status_from(const Object& o) {
 Result<wire::Message> auth_capabilities_from(const Object& o) {
   wire::AuthCapabilities m;
   LP2P_TRY(read(o, "psk-ease-of-input", m.psk_ease_of_input, to_uint));
-  LP2P_TRY(read(o, "psk-input-methods", m.psk_input_methods,
-                [](const Json& list, const Where& at) {
-                  return to_array<wire::PskInputMethod>(list, at, enum_reader(kPskInputMethods));
-                }));
+  LP2P_TRY(read(o, "psk-input-methods", m.psk_input_methods, [](const Json& list, const Where& at) {
+    return to_array<wire::PskInputMethod>(list, at, enum_reader<wire::PskInputMethod>());
+  }));
   LP2P_TRY(read(o, "psk-min-bits-of-entropy", m.psk_min_bits_of_entropy, to_uint));
   return wire::Message{std::move(m)};
 }
@@ -467,7 +408,7 @@ Result<wire::Message> auth_capabilities_from(const Object& o) {
 Result<wire::Message> auth_spake2_handshake_from(const Object& o) {
   wire::AuthSpake2Handshake m;
   LP2P_TRY(read(o, "initiation-token", m.initiation_token, to_initiation_token));
-  LP2P_TRY(read(o, "psk-status", m.psk_status, enum_reader(kPskStatuses)));
+  LP2P_TRY(read(o, "psk-status", m.psk_status, enum_reader<wire::PskStatus>()));
   LP2P_TRY(read_optional(o, "public-value", m.public_value, to_bytes));
   return wire::Message{std::move(m)};
 }
@@ -480,7 +421,7 @@ Result<wire::Message> auth_spake2_confirmation_from(const Object& o) {
 
 Result<wire::Message> auth_status_from(const Object& o) {
   wire::AuthStatus m;
-  LP2P_TRY(read(o, "result", m.result, enum_reader(kAuthStatusResults)));
+  LP2P_TRY(read(o, "result", m.result, enum_reader<wire::AuthStatusResult>()));
   return wire::Message{m};
 }
 
@@ -496,7 +437,7 @@ Result<wire::Message> data_channel_open_request_from(const Object& o) {
 Result<wire::Message> data_channel_open_response_from(const Object& o) {
   wire::DataChannelOpenResponse m;
   LP2P_TRY(read(o, "request-id", m.request_id, to_uint));
-  LP2P_TRY(read(o, "result", m.result, enum_reader(kResultCodes)));
+  LP2P_TRY(read(o, "result", m.result, enum_reader<wire::ResultCode>()));
   return wire::Message{m};
 }
 
@@ -505,12 +446,12 @@ Result<wire::Bytes> data_frame_payload(const Object& o) {
   const Json* hex = o.find("payload");
   const Json* text = o.find("payload-text");
   if (hex != nullptr && text != nullptr) {
-    return invalid(o.where(), "give \"payload\" (hex) or \"payload-text\", not both");
+    return invalid(o.where(), R"(give "payload" (hex) or "payload-text", not both)");
   }
   if (hex != nullptr) return to_bytes(*hex, o.at("payload"));
   if (text == nullptr) {
     return make_error(Errc::missing_field,
-                      o.where().lead() + "\"payload\" (hex) or \"payload-text\" is required");
+                      o.where().lead() + R"("payload" (hex) or "payload-text" is required)");
   }
   auto value = to_text(*text, o.at("payload-text"));
   if (!value) return std::move(value).error();
@@ -519,7 +460,7 @@ Result<wire::Bytes> data_frame_payload(const Object& o) {
 
 Result<wire::Message> data_frame_from(const Object& o) {
   wire::DataFrame m;
-  LP2P_TRY(read(o, "encoding-id", m.encoding_id, enum_reader(kEncodingIds)));
+  LP2P_TRY(read(o, "encoding-id", m.encoding_id, enum_reader<wire::EncodingId>()));
   auto payload = data_frame_payload(o);
   if (!payload) return std::move(payload).error();
   auto storage = std::make_shared<const wire::Bytes>(std::move(*payload));
@@ -620,7 +561,7 @@ Result<std::uint64_t> resolve_type_key(const Object& object) {
   }
   if (*by_name) return **by_name;
   if (*by_key) return **by_key;
-  return make_error(Errc::missing_field, "\"type\" (or \"type-key\") is required");
+  return make_error(Errc::missing_field, R"("type" (or "type-key") is required)");
 }
 
 Result<Envelope> open_envelope(const Json& value) {
@@ -634,7 +575,7 @@ Result<Envelope> open_envelope(const Json& value) {
   envelope.fields = object->find("fields");
   envelope.cbor = object->find("cbor");
   if (envelope.fields != nullptr && envelope.cbor != nullptr) {
-    return invalid(Where{}, "give \"fields\" or \"cbor\", not both");
+    return invalid(Where{}, R"(give "fields" or "cbor", not both)");
   }
   return envelope;
 }
@@ -666,10 +607,12 @@ Result<void> check_single_item(std::uint64_t type_key, std::span<const std::uint
     if (first_size == 0) first_size = frame.bytes.size();
   };
   auto fed = reader.feed(whole, on_frame);
-  if (fed) fed = reader.finish();
-  if (!fed) return invalid(Where{{}, "cbor"}, "not one well-formed CBOR item: " + fed.error().describe());
-  if (first_size != whole.size()) {
+  if (first_size != 0 && first_size != whole.size()) {
     return invalid(Where{{}, "cbor"}, "holds more than one CBOR item");
+  }
+  if (fed) fed = reader.finish();
+  if (!fed) {
+    return invalid(Where{{}, "cbor"}, "not one well-formed CBOR item: " + fed.error().describe());
   }
   return {};
 }
@@ -711,8 +654,8 @@ bool is_valid_utf8(std::span<const std::uint8_t> bytes) {
 
 std::vector<std::string_view> known_type_names() {
   std::vector<std::string_view> names;
-  for (const TypeKey key : kTypeKeys) {
-    if (auto name = wire::type_name(static_cast<std::uint64_t>(key))) names.push_back(*name);
+  for (const TypeKey key : wire::all_type_keys()) {
+    if (auto name = wire::name_of(key)) names.push_back(*name);
   }
   return names;
 }
@@ -738,7 +681,8 @@ Result<wire::Message> message_from_json(const Json& object) {
   auto envelope = open_envelope(object);
   if (!envelope) return std::move(envelope).error();
   if (envelope->cbor != nullptr) {
-    return invalid(Where{{}, "cbor"}, "a raw CBOR body cannot be turned into a message; give \"fields\"");
+    return invalid(Where{{}, "cbor"},
+                   "a raw CBOR body cannot be turned into a message; give \"fields\"");
   }
   return message_from_envelope(*envelope);
 }
