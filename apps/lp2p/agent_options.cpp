@@ -45,6 +45,8 @@ void add_agent_options(CLI::App& command, AgentOptions& options) {
   command.add_option("--name,-n", options.name, "Display name shown to other devices (default: this host's name)");
   command.add_option("--port,-p", options.port, "UDP port of this agent (default: remembered in the state directory)");
   command.add_flag("--verbose,-v", options.verbose, "Log what the agent does (to stderr)");
+  command.add_flag("--no-ipv4", options.no_ipv4, "Do not use IPv4 for discovery");
+  command.add_flag("--no-ipv6", options.no_ipv6, "Do not use IPv6 for discovery");
 }
 
 std::filesystem::path state_dir_of(const AgentOptions& options) {

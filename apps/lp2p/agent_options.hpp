@@ -23,6 +23,8 @@ struct AgentOptions {
   std::string name;  // display name; empty: the host name
   std::uint16_t port = 0;  // 0: the port remembered in the state directory
   bool verbose = false;
+  bool no_ipv4 = false;
+  bool no_ipv6 = false;
 };
 
 void add_agent_options(CLI::App& command, AgentOptions& options);

@@ -42,6 +42,29 @@ std::string format_address(const discovery::PeerAddress& a) {
   return "[" + host + "]:" + std::to_string(a.port);
 }
 
+discovery::Discovery::Options discovery_options(const AgentOptions& agent, bool with_manual) {
+  discovery::Discovery::Options o;
+  o.providers = {std::string(discovery::kDnsSdProvider)};
+  if (with_manual) o.providers.emplace_back(discovery::kManualProvider);
+  o.group = agent.group;
+  o.interfaces = agent.interfaces;
+  o.ipv4 = !agent.no_ipv4;
+  o.ipv6 = !agent.no_ipv6;
+  return o;
+}
+
+// mDNS traffic counters, printed on exit with --json (for benchmarks and curious users).
+Json stats_json(const discovery::Discovery& d) {
+  Json j{{"event", "stats"}};
+  const auto* provider = dynamic_cast<const discovery::DnsSdProvider*>(d.provider(discovery::kDnsSdProvider));
+  if (provider == nullptr || provider->engine() == nullptr) return j;
+  const auto& s = provider->engine()->stats();
+  j["packets-sent"] = s.packets_sent;
+  j["packets-received"] = s.packets_received;
+  j["malformed-packets"] = s.malformed_packets;
+  return j;
+}
+
 std::string short_fingerprint(const std::string& fp) { return fp.substr(0, 8); }
 
 const char* event_name(DirectoryEvent::Kind kind) {
@@ -156,7 +179,7 @@ int run_advertise(const AdvertiseOptions& options, const Io& io) {
            << "); is another agent running with this state directory? Use --port or --state-dir.\n";
     return 1;
   }
-  auto discovery = discovery::Discovery::create(ctx, {{std::string(discovery::kDnsSdProvider)}, options.agent.group, options.agent.interfaces});
+  auto discovery = discovery::Discovery::create(ctx, discovery_options(options.agent, false));
   if (!discovery) {
     io.err << "lp2p advertise: " << discovery.error().message << '\n';
     return 1;
@@ -203,7 +226,9 @@ int run_advertise(const AdvertiseOptions& options, const Io& io) {
           io.out << "Metadata version is now " << *osp.metadata_version << std::endl;
         }
       });
-  if (options.json) io.out << Json{{"event", "stopped"}}.dump() << std::endl;
+  if (options.json) {
+    io.out << stats_json(**discovery).dump() << '\n' << Json{{"event", "stopped"}}.dump() << std::endl;
+  }
   return 0;
 }
 
@@ -217,9 +242,7 @@ struct DiscoverOptions {
 int run_discover(const DiscoverOptions& options, const Io& io) {
   configure_logging(options.agent);
   boost::asio::io_context ctx;
-  auto discovery = discovery::Discovery::create(ctx, {{std::string(discovery::kDnsSdProvider), std::string(discovery::kManualProvider)},
-                                                      options.agent.group,
-                                                      options.agent.interfaces});
+  auto discovery = discovery::Discovery::create(ctx, discovery_options(options.agent, true));
   if (!discovery) {
     io.err << "lp2p discover: " << discovery.error().message << '\n';
     return 1;
@@ -256,6 +279,7 @@ int run_discover(const DiscoverOptions& options, const Io& io) {
            << ' ' << std::setw(8) << "VIA" << " ADDRESSES" << std::endl;
   }
   run_until_stopped(ctx, options.timeout, [] {});
+  if (options.json) io.out << stats_json(**discovery).dump() << std::endl;
   return 0;
 }
 

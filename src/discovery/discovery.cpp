@@ -13,8 +13,13 @@ Discovery::~Discovery() { *alive_ = false; }
 Result<std::unique_ptr<Discovery>> Discovery::create(boost::asio::io_context& io, Options options) {
   std::unique_ptr<Discovery> d(new Discovery(io, std::move(options)));
   Discovery* self = d.get();
-  const ProviderContext context{io, d->directory_, [self] { self->changed(); }, d->options_.group,
-                                d->options_.interfaces};
+  const ProviderContext context{io,
+                                d->directory_,
+                                [self] { self->changed(); },
+                                d->options_.group,
+                                d->options_.interfaces,
+                                d->options_.ipv4,
+                                d->options_.ipv6};
   for (const auto& name : d->options_.providers) {
     auto provider = create_provider(name, context);
     if (!provider) return std::move(provider).error();

@@ -22,6 +22,8 @@ class Discovery {
     std::vector<std::string> providers{std::string(kDnsSdProvider), std::string(kManualProvider)};
     std::string group;
     std::vector<std::string> interfaces;
+    bool ipv4 = true;
+    bool ipv6 = true;
   };
   using EventHandler = std::function<void(const std::vector<DirectoryEvent>& events)>;
 

@@ -44,6 +44,8 @@ Result<void> DnsSdProvider::ensure_engine() {
   if (engine_) return {};
   mdns::MdnsEngine::Options options;
   options.interfaces = context_.interfaces;
+  options.ipv4 = context_.ipv4;
+  options.ipv6 = context_.ipv6;
   auto engine = mdns::MdnsEngine::create(context_.io, options);
   if (!engine) return std::move(engine).error();
   engine_ = std::move(*engine);

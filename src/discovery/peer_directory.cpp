@@ -66,10 +66,11 @@ std::optional<Peer> PeerDirectory::merged(const std::string& fingerprint) const 
       peer.metadata = sighting.metadata;
     }
   }
+  // std::unique, not std::ranges::unique: clang 14 cannot compile the latter with libstdc++ 12.
   std::ranges::sort(peer.addresses);
-  peer.addresses.erase(std::ranges::unique(peer.addresses).begin(), peer.addresses.end());
+  peer.addresses.erase(std::unique(peer.addresses.begin(), peer.addresses.end()), peer.addresses.end());
   std::ranges::sort(peer.providers);
-  peer.providers.erase(std::ranges::unique(peer.providers).begin(), peer.providers.end());
+  peer.providers.erase(std::unique(peer.providers.begin(), peer.providers.end()), peer.providers.end());
   if (auto osp = osp_metadata(peer.metadata)) peer.metadata_version = osp->metadata_version;
   return peer;
 }

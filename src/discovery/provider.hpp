@@ -25,6 +25,8 @@ struct ProviderContext {
   std::function<void()> changed;  // call after updating the directory
   std::string group;              // app group: only peers of the same group are seen ("" = all)
   std::vector<std::string> interfaces;  // network interfaces to use ("" = all)
+  bool ipv4 = true;
+  bool ipv6 = true;
 };
 
 struct PublishInfo {
