@@ -85,6 +85,7 @@ std::string_view describe(CborKind kind) {
     case CborKind::boolean: return "boolean";
     case CborKind::null: return "null";
     case CborKind::undefined: return "undefined";
+    case CborKind::simple: return "simple value";
     case CborKind::brk: return "break";
   }
   return "unknown";
@@ -94,6 +95,25 @@ Result<CborEvent> CborCursor::next() {
   if (at_end()) {
     return make_error(Errc::truncated,
                       "CBOR ends at offset " + std::to_string(offset_) + " where an item should start");
+  }
+  // Simple values other than false/true/null/undefined/floats/break: libcbor 0.8 rejects them,
+  // but they are well-formed CBOR, and an extension field may carry one.
+  const std::uint8_t initial = input_[offset_];
+  if (initial >= 0xe0 && initial <= 0xf3) {
+    ++offset_;
+    return CborEvent{CborKind::simple, initial - 0xe0U, {}};
+  }
+  if (initial == 0xf8) {
+    if (input_.size() - offset_ < 2) {
+      return make_error(Errc::truncated, "CBOR simple value at offset " + std::to_string(offset_) +
+                                             " runs past the end of the input");
+    }
+    const std::uint8_t value = input_[offset_ + 1];
+    if (value < 32) {  // RFC 8949 §3.3: not well-formed
+      return make_error(Errc::malformed, "two-byte CBOR simple value below 32 at offset " + std::to_string(offset_));
+    }
+    offset_ += 2;
+    return CborEvent{CborKind::simple, value, {}};
   }
   CborEvent result;
   const cbor_decoder_result r =
@@ -110,13 +130,22 @@ Result<CborEvent> CborCursor::next() {
   return make_error(Errc::malformed, "invalid CBOR at offset " + std::to_string(offset_));
 }
 
+Result<void> CborCursor::enter() {
+  if (depth_ + 1 > max_depth_) {
+    return make_error(Errc::too_deep, "CBOR nested deeper than " + std::to_string(max_depth_) +
+                                          " levels at offset " + std::to_string(offset_));
+  }
+  ++depth_;
+  return {};
+}
+
 Result<void> CborCursor::skip() {
   auto head = next();
   if (!head) return std::move(head).error();
   if (head->kind == CborKind::brk) {
     return make_error(Errc::malformed, "unexpected CBOR break at offset " + std::to_string(offset_ - 1));
   }
-  return skip_rest(*head, 0);
+  return skip_rest(*head, depth_);
 }
 
 Result<void> CborCursor::skip_rest(const CborEvent& head, unsigned depth) {
@@ -147,6 +176,13 @@ Result<void> CborCursor::skip_rest(const CborEvent& head, unsigned depth) {
     if (item->kind == CborKind::brk) {
       if (indefinite) return {};
       return make_error(Errc::malformed, "unexpected CBOR break at offset " + std::to_string(offset_ - 1));
+    }
+    // The chunks of an indefinite string are definite strings of the same type.
+    const bool bad_chunk = (head.kind == CborKind::bytes_start && item->kind != CborKind::bytes) ||
+                           (head.kind == CborKind::text_start && item->kind != CborKind::text);
+    if (bad_chunk) {
+      return make_error(Errc::malformed, "indefinite-length " + std::string(describe(head.kind)) +
+                                             " has a chunk of type " + std::string(describe(item->kind)));
     }
     if (auto nested = skip_rest(*item, depth + 1); !nested) return nested;
   }

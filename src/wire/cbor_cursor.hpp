@@ -28,7 +28,8 @@ enum class CborKind : std::uint8_t {
   boolean,
   null,
   undefined,
-  brk,  // the "break" ending an indefinite item
+  simple,  // any other simple value (value = its number)
+  brk,     // the "break" ending an indefinite item
 };
 
 std::string_view describe(CborKind kind);  // "unsigned integer", "byte string", ...
@@ -53,10 +54,15 @@ class CborCursor {
     offset_ = at;
     return head;
   }
-  // Skips one whole item (nested items included, at most max_depth levels deep).
+  // Skips one whole item (nested items included; the depth limit counts the enclosing levels).
   Result<void> skip();
   // Skips the rest of an item whose head `head` was just read by next().
-  Result<void> skip_rest(const CborEvent& head) { return skip_rest(head, 0); }
+  Result<void> skip_rest(const CborEvent& head) { return skip_rest(head, depth_); }
+
+  // Structured readers call enter() after reading a container's head and leave() after its end,
+  // so that max_depth bounds the whole nesting, skipped values included.
+  Result<void> enter();
+  void leave() { --depth_; }
 
   [[nodiscard]] bool at_end() const { return offset_ == input_.size(); }
   [[nodiscard]] std::size_t offset() const { return offset_; }
@@ -67,6 +73,7 @@ class CborCursor {
   std::span<const std::uint8_t> input_;
   std::size_t offset_ = 0;
   unsigned max_depth_;
+  unsigned depth_ = 0;
 };
 
 }  // namespace lp2p::wire

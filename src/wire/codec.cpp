@@ -3,6 +3,7 @@
 #include <string>
 
 #include "wire/codec_detail.hpp"
+#include "wire/names.hpp"
 #include "wire/varint.hpp"
 
 namespace lp2p::wire {
@@ -14,6 +15,11 @@ std::string Where::text() const {
 }
 
 Error wrong_type(const Where& where, std::string_view expected, const CborEvent& got) {
+  // A break where an item must be is broken CBOR, not a value of the wrong type.
+  if (got.kind == CborKind::brk) {
+    return make_error(Errc::malformed, where.text() + ": unexpected CBOR break where " + std::string(expected) +
+                                           " should be");
+  }
   return make_error(Errc::wrong_type, where.text() + ": expected " + std::string(expected) +
                                           ", got " + std::string(describe(got.kind)));
 }
@@ -121,18 +127,24 @@ Result<bool> consume_break(CborCursor& cursor) {
 Result<ArrayHead> read_map_head(CborCursor& cursor, const Where& where) {
   auto head = cursor.next();
   if (!head) return std::move(head).error();
-  if (head->kind == CborKind::map) return ArrayHead{head->value, false};
-  if (head->kind == CborKind::map_start) return ArrayHead{0, true};
-  return wrong_type(where, "map", *head);
+  if (head->kind != CborKind::map && head->kind != CborKind::map_start) return wrong_type(where, "map", *head);
+  LP2P_TRY(cursor.enter());  // left by next_map_key at the map's end
+  return ArrayHead{head->value, head->kind == CborKind::map_start};
 }
 
 Result<MapKey> next_map_key(CborCursor& cursor, const Where& where, const ArrayHead& head,
                             std::uint64_t index, SeenKeys& seen) {
-  if (!head.indefinite && index >= head.size) return MapKey{};
+  if (!head.indefinite && index >= head.size) {
+    cursor.leave();
+    return MapKey{};
+  }
   auto key = cursor.next();
   if (!key) return std::move(key).error();
   if (key->kind == CborKind::brk) {
-    if (head.indefinite) return MapKey{};
+    if (head.indefinite) {
+      cursor.leave();
+      return MapKey{};
+    }
     return make_error(Errc::malformed, where.text() + ": unexpected CBOR break in a map");
   }
   if (key->kind != CborKind::unsigned_int) {
@@ -179,7 +191,7 @@ Result<Message> decode_body(std::uint64_t type_key, std::span<const std::uint8_t
     return make_error(Errc::unknown_type_key, "unknown message type key " + std::to_string(type_key));
   }
   CborCursor cursor(body);
-  const Where where{.message = *name};
+  const Where where{*name, nullptr, 0, {}};
   Result<Message> message = [&]() -> Result<Message> {
     switch (static_cast<TypeKey>(type_key)) {
       case TypeKey::agent_info_request: return decode_agent_info_request(cursor, where);

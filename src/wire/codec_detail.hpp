@@ -75,6 +75,7 @@ template <class T, class ReadItem>
 Result<std::vector<T>> read_array(CborCursor& cursor, const Where& where, ReadItem read_item) {
   auto head = read_array_head(cursor, where);
   if (!head) return std::move(head).error();
+  LP2P_TRY(cursor.enter());
   std::vector<T> items;  // not reserved from the head: the count is untrusted
   for (std::uint64_t i = 0; head->indefinite || i < head->size; ++i) {
     if (head->indefinite) {
@@ -86,6 +87,7 @@ Result<std::vector<T>> read_array(CborCursor& cursor, const Where& where, ReadIt
     if (!item) return std::move(item).error();
     items.push_back(std::move(*item));
   }
+  cursor.leave();
   return items;
 }
 
@@ -112,7 +114,8 @@ struct MapKey {
   std::uint64_t key = 0;
 };
 Result<ArrayHead> read_map_head(CborCursor& cursor, const Where& where);
-// Reads the key of entry `index`. Non-integer keys (text-keyed extension fields and others) are
+// Reads the key of entry `index` (the map's head was read by read_map_head, which entered a
+// nesting level that this leaves at the map's end). Non-integer keys (text-keyed extension fields and others) are
 // skipped with their values. A repeated integer key is an error.
 Result<MapKey> next_map_key(CborCursor& cursor, const Where& where, const ArrayHead& head,
                             std::uint64_t index, SeenKeys& seen);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "wire/constants.hpp"
+#include "wire/names.hpp"  // type_name(), type_key_from_name(): the names of TypeKey values
 
 namespace lp2p::wire {
 
@@ -127,9 +128,5 @@ using Message = std::variant<AgentInfoRequest, AgentInfoResponse, AgentInfoEvent
                              DataChannelOpenResponse, DataFrame>;
 
 TypeKey type_key_of(const Message& message);
-
-// The CDDL name of a type key ("agent-info-request"); nullopt for keys this build does not know.
-std::optional<std::string_view> type_name(std::uint64_t type_key);
-std::optional<TypeKey> type_key_from_name(std::string_view name);
 
 }  // namespace lp2p::wire

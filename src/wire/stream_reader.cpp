@@ -1,5 +1,7 @@
 #include "wire/stream_reader.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "wire/varint.hpp"
@@ -36,34 +38,48 @@ void StreamReader::reset_message() {
 
 Result<void> StreamReader::feed(std::span<const std::uint8_t> chunk, const FrameHandler& on_frame) {
   if (error_) return *error_;
-  // Scans `window`, which starts at the first byte of the current message, emitting each message
-  // it completes; returns how many bytes of `window` belong to emitted messages.
-  auto drain = [&](std::span<const std::uint8_t> window) -> Result<std::size_t> {
-    std::size_t start = 0;
-    while (start < window.size()) {
-      auto state = scan(window.subspan(start));
-      if (!state) return std::move(state).error();
-      if (*state == Scan::need_more) break;
-      const auto bytes = window.subspan(start, offset_);
+  if (!buffer_.empty()) {
+    // A message is pending: copy from the chunk only what it still needs (its string bytes,
+    // known from skip_, or a few bytes for the next heads), so that the messages after it are
+    // handed out from the chunk itself.
+    std::size_t used = 0;
+    while (used < chunk.size()) {
+      const std::size_t want = std::max<std::size_t>(64, static_cast<std::size_t>(std::min<std::uint64_t>(skip_, SIZE_MAX)));
+      const std::size_t take = std::min(want, chunk.size() - used);
+      buffer_.insert(buffer_.end(), chunk.begin() + static_cast<std::ptrdiff_t>(used),
+                     chunk.begin() + static_cast<std::ptrdiff_t>(used + take));
+      used += take;
+      auto state = scan(buffer_);
+      if (!state) return fail(std::move(state).error());
+      if (*state == Scan::need_more) continue;
+      used -= buffer_.size() - offset_;  // bytes after the message's end stay in the chunk
+      const auto bytes = std::span<const std::uint8_t>(buffer_).first(offset_);
       ++messages_read_;
       on_frame(Frame{type_key_, bytes.subspan(body_offset_), bytes});
-      start += offset_;
+      buffer_.clear();
       reset_message();
+      return feed_direct(chunk.subspan(used), on_frame);
     }
-    return start;
-  };
-
-  if (buffer_.empty()) {
-    // Fast path: whole messages are handed out straight from the caller's chunk.
-    auto used = drain(chunk);
-    if (!used) return fail(std::move(used).error());
-    buffer_.assign(chunk.begin() + static_cast<std::ptrdiff_t>(*used), chunk.end());
     return {};
   }
-  buffer_.insert(buffer_.end(), chunk.begin(), chunk.end());
-  auto used = drain(buffer_);
-  if (!used) return fail(std::move(used).error());
-  buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(*used));
+  return feed_direct(chunk, on_frame);
+}
+
+Result<void> StreamReader::feed_direct(std::span<const std::uint8_t> chunk, const FrameHandler& on_frame) {
+  std::size_t start = 0;
+  while (start < chunk.size()) {
+    auto state = scan(chunk.subspan(start));
+    if (!state) return fail(std::move(state).error());
+    if (*state == Scan::need_more) break;
+    const auto bytes = chunk.subspan(start, offset_);
+    ++messages_read_;
+    on_frame(Frame{type_key_, bytes.subspan(body_offset_), bytes});
+    start += offset_;
+    reset_message();
+  }
+  // The start of an incomplete message waits for the next chunk; its scan state is kept, with
+  // offsets relative to its first byte, so scanning resumes where it stopped.
+  buffer_.assign(chunk.begin() + static_cast<std::ptrdiff_t>(start), chunk.end());
   return {};
 }
 
@@ -172,6 +188,9 @@ Result<StreamReader::Scan> StreamReader::scan_head(std::span<const std::uint8_t>
       LP2P_TRY(push(Level{1, false, -1}));
       return Scan::progress;
     case kMajorSimple:
+      if (info == 24 && argument < 32) {  // RFC 8949 §3.3: not well-formed
+        return make_error(Errc::malformed, "two-byte simple value below 32" + at(head_offset));
+      }
       if (indefinite) {  // break
         if (stack_.empty() || !stack_.back().indefinite) {
           return make_error(Errc::malformed, "CBOR break outside an indefinite-length item" +

@@ -62,6 +62,7 @@ class StreamReader {
   };
   enum class Scan { need_more, progress, complete };
 
+  Result<void> feed_direct(std::span<const std::uint8_t> chunk, const FrameHandler& on_frame);
   // Advances over `message` (which starts at the current message's first byte) from offset_.
   Result<Scan> scan(std::span<const std::uint8_t> message);
   Result<Scan> scan_head(std::span<const std::uint8_t> message);

@@ -33,8 +33,11 @@ constexpr const char* kAgentInfoHex =
     "04 81 65 656e2d5553";
 
 AgentInfo example_agent_info() {
-  return AgentInfo{"TV", "lp2p", {AgentCapability::data_channels, AgentCapability::quick_transport},
-                   "aB3dE6gH", {"en-US"}};
+  return AgentInfo{"TV",
+                   "lp2p",
+                   {AgentCapability::data_channels, AgentCapability::quick_transport},
+                   "aB3dE6gH",
+                   {"en-US"}};
 }
 
 struct Golden {
@@ -74,11 +77,10 @@ std::vector<Golden> goldens() {
        AuthSpake2Handshake{AuthInitiationToken{std::nullopt}, PskStatus::psk_input, Bytes{}}},
       {"auth-spake2-confirmation {32 bytes}",
        "43eba1005820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-       AuthSpake2Confirmation{unhex(
-           "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")}},
+       AuthSpake2Confirmation{
+           unhex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")}},
       {"auth-status proof-invalid", "43eca10005", AuthStatus{AuthStatusResult::proof_invalid}},
-      {"auth-capabilities {0, [], 60}", "43e9 a3 00 00 01 80 02 183c",
-       AuthCapabilities{0, {}, 60}},
+      {"auth-capabilities {0, [], 60}", "43e9 a3 00 00 01 80 02 183c", AuthCapabilities{0, {}, 60}},
       {"data-channel-open-response {65536, permanent-error}", "444e a2 00 1a00010000 01 1866",
        DataChannelOpenResponse{65536, ResultCode::permanent_error}},
       {"data-channel-open-request {2^64-1, 65534, é, proto}",
@@ -144,9 +146,9 @@ TEST(CodecGolden, DataFrameHelloIsAViewIntoTheInput) {
   EXPECT_EQ(hex(encode(decoded.value())), "18a20001044568656c6c6f");
 
   const std::string hello = "hello";
-  const DataFrame built{EncodingId::string,
-                        std::span(reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()),
-                        nullptr};
+  const DataFrame built{
+      EncodingId::string,
+      std::span(reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()), nullptr};
   EXPECT_EQ(hex(encode(Message{built})), "18a20001044568656c6c6f");
 }
 
@@ -194,8 +196,7 @@ TEST(CodecGolden, UnknownTypeKey99001) {
   const auto decoded = decode(bytes);
   ASSERT_FALSE(decoded.has_value()) << describe_result(decoded);
   EXPECT_EQ(decoded.error().code, Errc::unknown_type_key) << decoded.error().describe();
-  EXPECT_NE(decoded.error().message.find("99001"), std::string::npos)
-      << decoded.error().describe();
+  EXPECT_NE(decoded.error().message.find("99001"), std::string::npos) << decoded.error().describe();
 
   const auto body = decode_body(99001, std::span(bytes).subspan(4));
   ASSERT_FALSE(body.has_value());

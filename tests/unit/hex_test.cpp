@@ -79,8 +79,7 @@ TEST(Hex, RejectsNonHexDigitsWithTheirOffset) {
   }
   const auto result = from_hex("12 3x");
   ASSERT_FALSE(result.has_value());
-  EXPECT_NE(result.error().message.find("offset 4"), std::string::npos)
-      << result.error().message;
+  EXPECT_NE(result.error().message.find("offset 4"), std::string::npos) << result.error().message;
   EXPECT_NE(result.error().message.find('x'), std::string::npos) << result.error().message;
 }
 

@@ -32,7 +32,9 @@ inline ByteVec unhex(std::string_view text) {
   return std::move(bytes).value();
 }
 
-inline std::string hex(std::span<const std::uint8_t> bytes) { return to_hex(bytes); }
+inline std::string hex(std::span<const std::uint8_t> bytes) {
+  return to_hex(bytes);
+}
 
 inline ByteVec concat(std::initializer_list<std::span<const std::uint8_t>> parts) {
   ByteVec out;
@@ -189,7 +191,9 @@ inline ByteVec ref_encode(const wire::Message& message) {
 
 // --- Printing, so that failed comparisons show the message and not a byte dump. ---
 
-inline std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+inline std::string quote(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
 
 inline std::string describe_agent_info(const wire::AgentInfo& a) {
   std::ostringstream os;
@@ -213,8 +217,7 @@ inline std::string describe_message(const wire::Message& message) {
         if constexpr (std::is_same_v<T, AgentInfoRequest>) {
           os << "{request_id " << m.request_id << "}";
         } else if constexpr (std::is_same_v<T, AgentInfoResponse>) {
-          os << "{request_id " << m.request_id << ", " << describe_agent_info(m.agent_info)
-             << "}";
+          os << "{request_id " << m.request_id << ", " << describe_agent_info(m.agent_info) << "}";
         } else if constexpr (std::is_same_v<T, AgentInfoEvent>) {
           os << describe_agent_info(m.agent_info);
         } else if constexpr (std::is_same_v<T, AgentStatusRequest> ||
@@ -226,8 +229,7 @@ inline std::string describe_message(const wire::Message& message) {
           for (const auto x : m.psk_input_methods) os << static_cast<std::uint64_t>(x) << " ";
           os << "], bits " << m.psk_min_bits_of_entropy << "}";
         } else if constexpr (std::is_same_v<T, AuthSpake2Handshake>) {
-          os << "{token "
-             << (m.initiation_token.token ? quote(*m.initiation_token.token) : "none")
+          os << "{token " << (m.initiation_token.token ? quote(*m.initiation_token.token) : "none")
              << ", psk_status " << static_cast<std::uint64_t>(m.psk_status) << ", public_value "
              << (m.public_value ? to_hex(*m.public_value) : "none") << "}";
         } else if constexpr (std::is_same_v<T, AuthSpake2Confirmation>) {
@@ -238,8 +240,8 @@ inline std::string describe_message(const wire::Message& message) {
           os << "{request_id " << m.request_id << ", channel_id " << m.channel_id << ", label "
              << quote(m.label) << ", protocol " << quote(m.protocol) << "}";
         } else if constexpr (std::is_same_v<T, DataChannelOpenResponse>) {
-          os << "{request_id " << m.request_id << ", result " << static_cast<std::uint64_t>(m.result)
-             << "}";
+          os << "{request_id " << m.request_id << ", result "
+             << static_cast<std::uint64_t>(m.result) << "}";
         } else if constexpr (std::is_same_v<T, DataFrame>) {
           os << "{encoding " << static_cast<std::uint64_t>(m.encoding_id) << ", payload ("
              << m.payload.size() << " bytes) "

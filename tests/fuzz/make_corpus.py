@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Writes the fuzzers' seed corpora (committed; rerun after changing this file).
+
+corpus/codec/<name>.bin          one whole message (type key ‖ CBOR), as codec_fuzz takes it.
+corpus/stream_reader/<name>.bin  stream_reader_fuzz's input: a control byte, chunk sizes, then the
+                                 stream (see stream_reader_fuzz.cpp for the layout).
+"""
+import pathlib
+
+HERE = pathlib.Path(__file__).resolve().parent
+P256_G = ("046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+          "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+AGENT_INFO = "a5 00 62 5456 01 64 6c703270 02 82 19044c 1904b0 03 68 6142336445366748 04 81 65 656e2d5553"
+
+# The wire examples of osp-brief.md §3.2, then more messages of every type and liberal forms.
+MESSAGES = {
+    "agent-info-request": "0a a1 00 01",
+    "agent-status-request": "0c a1 00 02",
+    "auth-capabilities": "43e9 a3 00 18 32 01 81 00 02 14",
+    "auth-status-authenticated": "43ec a1 00 00",
+    "data-channel-open-request": "444d a4 00 03 01 00 02 64 63686174 03 60",
+    "data-channel-open-response": "444e a2 00 03 01 01",
+    "data-frame-string-hello": "18 a2 00 01 04 45 68656c6c6f",
+    "auth-spake2-handshake": "43ed a3 00 a1 00 69 4162332b3978597a2f 01 01 02 58 41 " + P256_G,
+    "agent-info-response": "0b a2 00 07 01 " + AGENT_INFO,
+    "agent-info-event": "4078 a1 00 " + AGENT_INFO,
+    "agent-status-response-with-status": "0d a2 00 05 01 a1 00 62 6f6b",
+    "auth-spake2-confirmation": "43eb a1 00 58 20 " + "5a" * 32,
+    "auth-spake2-handshake-needs-presentation": "43ed a2 00 a0 01 00",
+    "data-frame-blob-300": "18 a2 00 00 04 59 012c " + "a5" * 300,
+    "data-frame-empty": "18 a2 00 02 04 40",
+    # liberal forms
+    "liberal-indefinite-data-channel-open-request":
+        "444d bf 00 03 01 00 02 7f 62 6368 62 6174 ff 03 7f ff ff",
+    "liberal-indefinite-payload": "18 a2 00 01 04 5f 42 6865 40 43 6c6c6f ff",
+    "liberal-null-arrays-and-bytes": "4078 a1 00 a5 00 6141 01 6142 02 f6 03 6143 04 f6",
+    "liberal-null-public-value": "43ed a3 00 a0 01 00 02 f6",
+    "liberal-extension-fields":
+        "0a a2 00 01 63 657874 a3 61 61 83 01 9f 02 ff a1 61 62 41 00 61 63 c1 02 61 64 f9 3e00",
+    "liberal-non-minimal-heads": "0a a1 1800 1b0000000000000001",
+    "liberal-non-minimal-type-key": "c00000000000000c a1 00 09",
+    "liberal-keys-out-of-order": "444d a4 03 60 02 64 63686174 01 00 00 03",
+    "go-lp2p-need-psk-99001": "800182b9 a1 00 69 4162332b3978597a2f",
+    # errors (decode gives an Error; the reader may still frame them)
+    "error-wrong-type-label": "444d a4 00 03 01 00 02 05 03 60",
+    "error-duplicate-key": "0a a2 00 01 00 02",
+    "error-huge-byte-string": "18 a2 00 01 04 5b ffffffffffffffff",
+    "error-nested-arrays": "0a a2 00 01 6178 " + "81" * 40 + "00",
+}
+
+# Streams for the reader: several messages back to back.
+STREAMS = {
+    "stream-handshake": ["auth-capabilities", "auth-spake2-handshake", "auth-spake2-confirmation",
+                         "auth-status-authenticated"],
+    "stream-data-channel": ["data-channel-open-request", "data-channel-open-response",
+                            "data-frame-string-hello", "data-frame-blob-300", "data-frame-empty",
+                            "liberal-indefinite-payload"],
+    "stream-metadata": ["agent-info-request", "agent-info-response", "agent-info-event",
+                        "agent-status-request", "agent-status-response-with-status"],
+    "stream-liberal": ["liberal-indefinite-data-channel-open-request", "liberal-null-arrays-and-bytes",
+                       "liberal-extension-fields", "liberal-non-minimal-heads",
+                       "liberal-non-minimal-type-key", "go-lp2p-need-psk-99001"],
+}
+
+
+def unhex(text):
+    return bytes.fromhex(text.replace(" ", ""))
+
+
+def control(chunk_sizes, small_limit=False, small_depth=False):
+    """The reader fuzzer's prefix: control byte, then the chunk sizes (cycled over the stream)."""
+    assert len(chunk_sizes) <= 15
+    byte = len(chunk_sizes) | (0x10 if small_limit else 0) | (0x20 if small_depth else 0)
+    return bytes([byte] + chunk_sizes)
+
+
+def write(folder, name, data):
+    path = HERE / "corpus" / folder / (name + ".bin")
+    path.write_bytes(data)
+
+
+def main():
+    for name, text in MESSAGES.items():
+        message = unhex(text)
+        write("codec", name, message)
+        write("stream_reader", name, control([]) + message)
+    for name, parts in STREAMS.items():
+        stream = b"".join(unhex(MESSAGES[p]) for p in parts)
+        write("stream_reader", name + "-one-chunk", control([]) + stream)
+        write("stream_reader", name + "-byte-by-byte", control([1]) + stream)
+        write("stream_reader", name + "-chunks-3-7-0-64", control([3, 7, 0, 64]) + stream)
+    big = b"".join(unhex(MESSAGES[p]) for p in STREAMS["stream-data-channel"])
+    write("stream_reader", "stream-data-channel-small-limit", control([5, 200], small_limit=True) + big)
+    write("stream_reader", "nested-arrays-small-depth",
+          control([2], small_depth=True) + unhex(MESSAGES["error-nested-arrays"]))
+
+
+if __name__ == "__main__":
+    main()
