@@ -120,10 +120,12 @@ void print_peer_line(std::ostream& out, const DirectoryEvent& e) {
 }
 
 // Runs `io` until Ctrl-C / SIGTERM or `timeout_s` (0: no timeout); `on_stop` runs first.
+// SIGUSR1 and SIGUSR2 call their handlers (each may be empty).
 void run_until_stopped(boost::asio::io_context& io, double timeout_s, const std::function<void()>& on_stop,
-                       const std::function<void()>& on_usr1 = {}) {
+                       const std::function<void()>& on_usr1 = {}, const std::function<void()>& on_usr2 = {}) {
   boost::asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   boost::asio::signal_set usr1(io, SIGUSR1);
+  boost::asio::signal_set usr2(io, SIGUSR2);
   boost::asio::steady_timer timeout(io);
   auto stop = [&] {
     on_stop();
@@ -140,6 +142,14 @@ void run_until_stopped(boost::asio::io_context& io, double timeout_s, const std:
     });
   };
   wait_usr1();
+  std::function<void()> wait_usr2 = [&] {
+    usr2.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (on_usr2) on_usr2();
+      wait_usr2();
+    });
+  };
+  wait_usr2();
   if (timeout_s > 0) {
     timeout.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s)));
     timeout.async_wait([&](const boost::system::error_code& ec) {
@@ -225,7 +235,8 @@ int run_advertise(const AdvertiseOptions& options, const Io& io) {
         } else {
           io.out << "Metadata version is now " << *osp.metadata_version << std::endl;
         }
-      });
+      },
+      [&] { io.out << stats_json(**discovery).dump() << std::endl; });
   if (options.json) {
     io.out << stats_json(**discovery).dump() << '\n' << Json{{"event", "stopped"}}.dump() << std::endl;
   }
@@ -278,7 +289,7 @@ int run_discover(const DiscoverOptions& options, const Io& io) {
            << "  " << std::left << std::setw(24) << "NAME" << ' ' << std::setw(9) << "FP" << ' ' << std::setw(4) << "MV"
            << ' ' << std::setw(8) << "VIA" << " ADDRESSES" << std::endl;
   }
-  run_until_stopped(ctx, options.timeout, [] {});
+  run_until_stopped(ctx, options.timeout, [] {}, {}, [&] { io.out << stats_json(**discovery).dump() << std::endl; });
   if (options.json) io.out << stats_json(**discovery).dump() << std::endl;
   return 0;
 }
@@ -327,11 +338,12 @@ int run_ticket(const TicketOptions& options, const Io& io) {
 void add_advertise_command(CLI::App& parent, const Io& io, int& exit_code) {
   auto options = std::make_shared<AdvertiseOptions>();
   CLI::App* cmd = parent.add_subcommand("advertise", "Be discoverable on the local network until Ctrl-C");
-  cmd->description(
+  cmd->footer(
       "Publishes this agent as an Open Screen agent (_openscreen._udp over mDNS/DNS-SD) with its\n"
       "fingerprint (fp), metadata version (mv) and auth token (at), answers queries until Ctrl-C, then\n"
       "says goodbye so that other devices drop it at once.\n"
-      "kill -USR1 <pid> bumps the metadata version (other devices see the change).\n\n"
+      "kill -USR1 <pid> bumps the metadata version (other devices see the change);\n"
+      "kill -USR2 <pid> prints the mDNS traffic counters.\n\n"
       "Example: lp2p advertise --name \"Kitchen laptop\" --group photos");
   add_agent_options(*cmd, options->agent);
   cmd->add_flag("--json", options->json, "Print events as JSON lines");
@@ -342,10 +354,11 @@ void add_advertise_command(CLI::App& parent, const Io& io, int& exit_code) {
 void add_discover_command(CLI::App& parent, const Io& io, int& exit_code) {
   auto options = std::make_shared<DiscoverOptions>();
   CLI::App* cmd = parent.add_subcommand("discover", "List devices on the local network, live");
-  cmd->description(
+  cmd->footer(
       "Browses for Open Screen agents (mDNS/DNS-SD) and prints each device as it appears (+),\n"
       "changes (~) or goes away (-): name, fingerprint prefix, metadata version, how it was found,\n"
-      "and its addresses. Peers given by --ticket are listed too, without multicast.\n\n"
+      "and its addresses. Peers given by --ticket are listed too, without multicast.\n"
+      "kill -USR2 <pid> prints the mDNS traffic counters.\n\n"
       "Examples: lp2p discover --timeout 5\n"
       "          lp2p discover --json | jq .name");
   add_agent_options(*cmd, options->agent);
@@ -358,7 +371,7 @@ void add_discover_command(CLI::App& parent, const Io& io, int& exit_code) {
 void add_ticket_command(CLI::App& parent, const Io& io, int& exit_code) {
   auto options = std::make_shared<TicketOptions>();
   CLI::App* cmd = parent.add_subcommand("ticket", "Print this device's ticket: how to reach it without multicast");
-  cmd->description(
+  cmd->footer(
       "A ticket is one line (and a QR code) with this device's fingerprint, addresses, port and name.\n"
       "Give it to a device on a network that blocks multicast: `lp2p discover --ticket TICKET`.");
   add_agent_options(*cmd, options->agent);

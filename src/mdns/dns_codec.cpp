@@ -177,7 +177,7 @@ Result<RecordData> decode_rdata(Reader& reader, std::uint16_t type, std::size_t 
         for (std::size_t i = 0; i < bits->size(); ++i) {
           for (unsigned bit = 0; bit < 8; ++bit) {
             if (((*bits)[i] & (0x80U >> bit)) != 0) {
-              nsec.types.push_back(static_cast<std::uint16_t>((*window << 8) | (i * 8 + bit)));
+              nsec.types.push_back(static_cast<std::uint16_t>((std::size_t{*window} << 8) | (i * 8 + bit)));
             }
           }
         }

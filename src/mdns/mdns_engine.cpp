@@ -18,7 +18,7 @@ std::uint64_t seed_of(std::uint64_t seed) {
 }  // namespace
 
 MdnsEngine::MdnsEngine(boost::asio::io_context& io, Options options)
-    : io_(io), options_(std::move(options)), random_(seed_of(options_.seed)), timer_(io), poll_timer_(io) {}
+    : options_(std::move(options)), random_(seed_of(options_.seed)), timer_(io), poll_timer_(io) {}
 
 Result<std::unique_ptr<MdnsEngine>> MdnsEngine::create(boost::asio::io_context& io, Options options) {
   if (!options.ipv4 && !options.ipv6) return make_error(Errc::invalid_argument, "mDNS needs IPv4 or IPv6");

@@ -75,7 +75,6 @@ class MdnsEngine {
   void on_timer();
   void poll_interfaces();
 
-  boost::asio::io_context& io_;
   Options options_;
   Random random_;
   std::unique_ptr<MdnsSocket> v4_;

@@ -1,6 +1,7 @@
 // Building blocks shared by the per-message codecs (codec_*.cpp). Internal to wire/.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -91,12 +92,16 @@ Result<std::vector<T>> read_array(CborCursor& cursor, const Where& where, ReadIt
   return items;
 }
 
-// Which of the (small) integer keys a map had, to check the required ones afterwards.
+// Which integer keys a map had, to check the required ones afterwards and refuse repeats.
 class SeenKeys {
  public:
   // False when the key was seen before.
   bool mark(std::uint64_t key) {
-    if (key >= 64) return true;
+    if (key >= 64) {  // unknown keys beyond the bitmask: rare, kept in a list
+      if (std::ranges::find(large_, key) != large_.end()) return false;
+      large_.push_back(key);
+      return true;
+    }
     const std::uint64_t bit = std::uint64_t{1} << key;
     const bool fresh = (bits_ & bit) == 0;
     bits_ |= bit;
@@ -106,6 +111,7 @@ class SeenKeys {
 
  private:
   std::uint64_t bits_ = 0;
+  std::vector<std::uint64_t> large_;
 };
 
 // One step of iterating a map's keys.
