@@ -147,8 +147,8 @@ TEST(Names, TypeKeyNamesAreTheCddlNames) {
 }
 
 TEST(Names, UnknownTypeKeysAndNamesGiveNullopt) {
-  constexpr std::uint64_t kUnknownKeys[] = {
-      0, 1, 9, 14, 1002, 1100, 99001, (std::uint64_t{1} << 62U) - 1, ~std::uint64_t{0}};
+  constexpr auto kUnknownKeys = std::to_array<std::uint64_t>(
+      {0, 1, 9, 14, 1002, 1100, 99001, (std::uint64_t{1} << 62U) - 1, ~std::uint64_t{0}});
   for (const std::uint64_t key : kUnknownKeys) {
     EXPECT_FALSE(type_name(key).has_value()) << key;
   }
