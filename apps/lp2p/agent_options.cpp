@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <openssl/rand.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -61,6 +62,8 @@ std::string display_name_of(const AgentOptions& options) {
 }
 
 void configure_logging(const AgentOptions& options) {
+  // stderr: stdout carries the command's output (JSON lines with --json).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("lp2p"));
   spdlog::set_level(options.verbose ? spdlog::level::debug : spdlog::level::warn);
   spdlog::set_pattern("%H:%M:%S.%e %^%l%$ %v");
 }

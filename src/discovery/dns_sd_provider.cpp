@@ -21,6 +21,10 @@ std::string host_label(const std::string& fingerprint) {
   return lower(label);
 }
 
+// The DNS-SD subtype label of an app group: "_" + group, as RFC 6763 §7.1 subtypes are written
+// (python3-zeroconf, for one, browses only underscore subtypes).
+std::string subtype_label(const std::string& group) { return group.starts_with('_') ? group : "_" + group; }
+
 }  // namespace
 
 const mdns::DnsName& openscreen_service() {
@@ -34,8 +38,8 @@ std::string instance_label(std::string_view display_name) {
 }
 
 Result<std::unique_ptr<Provider>> DnsSdProvider::create(const ProviderContext& context) {
-  if (context.group.size() > mdns::kMaxLabelSize) {
-    return make_error(Errc::invalid_argument, "group name longer than 63 bytes: " + context.group);
+  if (context.group.size() + 1 > mdns::kMaxLabelSize) {
+    return make_error(Errc::invalid_argument, "group name longer than 62 bytes: " + context.group);
   }
   return std::unique_ptr<Provider>(new DnsSdProvider(context));
 }
@@ -56,7 +60,7 @@ Result<void> DnsSdProvider::ensure_engine() {
 
 mdns::DnsName DnsSdProvider::browse_name() const {
   if (context_.group.empty()) return openscreen_service();
-  return openscreen_service().with_prefix("_sub").with_prefix(context_.group);
+  return openscreen_service().with_prefix("_sub").with_prefix(subtype_label(context_.group));
 }
 
 Result<void> DnsSdProvider::start_browsing() {
@@ -77,7 +81,7 @@ Result<void> DnsSdProvider::start_publishing(const PublishInfo& info) {
   LP2P_TRY(ensure_engine());
   instance_ = instance_label(info.display_name);
   mdns::ServiceInstance service{instance_, openscreen_service(), {}, info.port, to_txt(info.metadata)};
-  if (!context_.group.empty()) service.subtypes.push_back(context_.group);
+  if (!context_.group.empty()) service.subtypes.push_back(subtype_label(context_.group));
   engine_->publish(std::move(service), host_label(info.fingerprint));
   return {};
 }

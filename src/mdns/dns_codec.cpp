@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 namespace lp2p::mdns {
 namespace {
@@ -26,6 +27,7 @@ class Reader {
 
   [[nodiscard]] std::size_t offset() const { return offset_; }
   [[nodiscard]] std::size_t remaining() const { return packet_.size() - offset_; }
+  void seek(std::size_t offset) { offset_ = offset; }  // within the packet: callers checked
 
   Result<std::uint8_t> u8() {
     LP2P_TRY(need(1, "byte"));
@@ -192,7 +194,9 @@ Result<RecordData> decode_rdata(Reader& reader, std::uint16_t type, std::size_t 
   }
 }
 
-Result<ResourceRecord> decode_record(Reader& reader) {
+// A record, or nullopt when its rdata is malformed but its length is intact: one bad record (as
+// python3-zeroconf 0.47's NSEC) costs only itself, not the good records around it.
+Result<std::optional<ResourceRecord>> decode_record(Reader& reader) {
   ResourceRecord record;
   auto name = reader.name();
   if (!name) return std::move(name).error();
@@ -214,10 +218,14 @@ Result<ResourceRecord> decode_record(Reader& reader) {
   record.rrclass = static_cast<std::uint16_t>(*rrclass & 0x7fffU);
   record.cache_flush = (*rrclass & kTopBit) != 0;
   record.ttl = *ttl;
+  const std::size_t end = reader.offset() + *length;
   auto data = decode_rdata(reader, *type, *length);
-  if (!data) return std::move(data).error();
+  if (!data) {
+    reader.seek(end);
+    return std::optional<ResourceRecord>();
+  }
   record.data = std::move(*data);
-  return record;
+  return std::optional<ResourceRecord>(std::move(record));
 }
 
 void put16(std::vector<std::uint8_t>& out, std::uint16_t v) {
@@ -273,7 +281,11 @@ Result<DnsMessage> decode(std::span<const std::uint8_t> packet) {
     for (std::uint16_t i = 0; i < counts[s + 1]; ++i) {
       auto record = decode_record(reader);
       if (!record) return std::move(record).error();
-      sections[s]->push_back(std::move(*record));
+      if (*record) {
+        sections[s]->push_back(std::move(**record));
+      } else {
+        ++message.skipped_records;
+      }
     }
   }
   return message;

@@ -2,7 +2,8 @@
 //
 // decode() is hardened for hostile input: every length is checked against the packet, a
 // compression pointer must point strictly backwards (so no loop can form) and a name may not
-// exceed 255 bytes; any violation is an Error, never a crash or an over-read.
+// exceed 255 bytes; any violation is an Error, never a crash or an over-read. A record whose rdata
+// is malformed but whose length is intact is left out and counted (DnsMessage::skipped_records).
 #pragma once
 
 #include <array>

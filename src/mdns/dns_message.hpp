@@ -99,6 +99,8 @@ struct DnsMessage {
   std::vector<ResourceRecord> answers;
   std::vector<ResourceRecord> authorities;
   std::vector<ResourceRecord> additionals;
+  // Records left out by decode() because their rdata was malformed (their length was intact).
+  std::uint16_t skipped_records = 0;
   bool operator==(const DnsMessage&) const = default;
 };
 

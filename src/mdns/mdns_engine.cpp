@@ -17,6 +17,14 @@ std::uint64_t seed_of(std::uint64_t seed) {
 
 }  // namespace
 
+std::vector<IpAddress> MdnsEngine::published_addresses(const NetInterface& itf) const {
+  std::vector<IpAddress> out;
+  for (const auto& a : itf.addresses) {
+    if (a.v6 ? options_.ipv6 : options_.ipv4) out.push_back(a);
+  }
+  return out;
+}
+
 MdnsEngine::MdnsEngine(boost::asio::io_context& io, Options options)
     : options_(std::move(options)), random_(seed_of(options_.seed)), timer_(io), poll_timer_(io) {}
 
@@ -75,7 +83,9 @@ Result<void> MdnsEngine::refresh_interfaces() {
       add_interface(itf);
     } else if (existing->second->itf.addresses != itf.addresses) {
       existing->second->itf.addresses = itf.addresses;
-      if (existing->second->responder) existing->second->responder->update_addresses(itf.addresses, Clock::now());
+      if (existing->second->responder) {
+        existing->second->responder->update_addresses(published_addresses(itf), Clock::now());
+      }
       drain(*existing->second);
     }
   }
@@ -92,7 +102,7 @@ void MdnsEngine::add_interface(const NetInterface& itf) {
   const TimePoint now = Clock::now();
   for (const auto& name : browsing_) p->querier.browse(name, now);
   if (published_) {
-    p->responder = std::make_unique<Responder>(*published_, HostInfo{host_label_, itf.addresses}, random_, now);
+    p->responder = std::make_unique<Responder>(*published_, HostInfo{host_label_, published_addresses(itf)}, random_, now);
   }
   spdlog::debug("mdns: using interface {} (index {})", itf.name, itf.index);
   drain(*p);
@@ -105,7 +115,7 @@ void MdnsEngine::publish(ServiceInstance service, std::string host_label) {
   host_label_ = std::move(host_label);
   const TimePoint now = Clock::now();
   for (auto& [index, p] : interfaces_) {
-    p->responder = std::make_unique<Responder>(*published_, HostInfo{host_label_, p->itf.addresses}, random_, now);
+    p->responder = std::make_unique<Responder>(*published_, HostInfo{host_label_, published_addresses(p->itf)}, random_, now);
     drain(*p);
   }
   schedule();
@@ -151,6 +161,10 @@ void MdnsEngine::on_packet(std::span<const std::uint8_t> packet, const Endpoint&
   auto it = interfaces_.find(from.interface_index);
   if (it == interfaces_.end()) return;  // an interface we do not use
   auto message = decode(packet);
+  if (message && message->skipped_records > 0) {
+    spdlog::debug("mdns: {} malformed record(s) skipped in a packet from {}", message->skipped_records,
+                  from.address.to_string());
+  }
   if (!message) {
     ++stats_.malformed_packets;
     spdlog::warn("mdns: ignoring packet from {} on {}: {}", from.address.to_string(), it->second->itf.name,

@@ -74,6 +74,7 @@ class MdnsEngine {
   void schedule();
   void on_timer();
   void poll_interfaces();
+  [[nodiscard]] std::vector<IpAddress> published_addresses(const NetInterface& itf) const;
 
   Options options_;
   Random random_;

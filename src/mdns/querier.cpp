@@ -131,7 +131,8 @@ void Querier::refresh(TimePoint now) {
     if (e.refreshes_sent >= kRefreshCount || e.next_refresh > now) continue;
     ++e.refreshes_sent;
     e.next_refresh = at_fraction(e.received, e.record.ttl, 0.80 + 0.05 * e.refreshes_sent + 0.02 * random_.unit());
-    if (!wanted(e.record)) continue;
+    // NSEC only says what a name lacks; nothing needs it kept fresh.
+    if (!wanted(e.record) || e.record.type == static_cast<std::uint16_t>(RecordType::nsec)) continue;
     Question q{e.record.name, e.record.type, kClassIn, false};
     if (std::ranges::find(questions, q) == questions.end()) questions.push_back(std::move(q));
   }
@@ -247,7 +248,10 @@ void Querier::on_packet(const DnsMessage& message, const Endpoint& from, TimePoi
             return theirs.type == k.type && theirs.name == k.name && theirs.data == k.data;
           });
         });
-        if (covered && b.interval > Duration{0} && b.next_query - now < b.interval) {
+        // Our query is due soon (in the second half of its interval): the other host just sent
+        // it for us, so it counts as sent — the interval doubles as after our own.
+        if (covered && b.interval > Duration{0} && b.next_query - now <= b.interval / 2) {
+          b.interval = std::min<Duration>(b.interval * 2, kMaxQueryInterval);
           b.next_query = now + b.interval;
         }
       }

@@ -135,12 +135,42 @@ TEST(DnsCodec, TruncatedPacketsFailAtEveryLength) {
   }
 }
 
-TEST(DnsCodec, RdataLengthMustMatchContent) {
+TEST(DnsCodec, ARecordWithBadRdataIsSkippedAndTheRestKept) {
   DnsMessage m;
   m.answers.push_back({name("h.local"), static_cast<std::uint16_t>(RecordType::a), kClassIn, false, 1, AData{{1, 2, 3, 4}}});
   auto bytes = encode(m);
-  bytes[bytes.size() - 5] = 5;  // rdlength 4 -> 5
+  bytes[bytes.size() - 5] = 5;  // rdlength 4 -> 5: an A record of 5 bytes is malformed
   bytes.push_back(0);
+  // A good record after it, appended by hand (ancount 1 -> 2): a TXT "ok" on the root name.
+  bytes[7] = 2;
+  for (const int b : {0, 0, 16, 0, 1, 0, 0, 0, 9, 0, 3, 2, int{'o'}, int{'k'}}) bytes.push_back(static_cast<std::uint8_t>(b));
+  auto decoded = decode(bytes);
+  ASSERT_TRUE(decoded) << decoded.error().describe();
+  EXPECT_EQ(decoded->skipped_records, 1U);
+  ASSERT_EQ(decoded->answers.size(), 1U);
+  EXPECT_EQ(std::get<TxtData>(decoded->answers[0].data).strings, std::vector<std::string>{"ok"});
+}
+
+TEST(DnsCodec, ZeroconfsMalformedNsecCostsOnlyItself) {
+  // python3-zeroconf 0.47 writes the NSEC bitmap's window and length as 2 bytes each.
+  DnsMessage m;
+  m.answers.push_back({name("h.local"), static_cast<std::uint16_t>(RecordType::a), kClassIn, true, 120, AData{{10, 0, 0, 1}}});
+  auto bytes = encode(m);
+  bytes[7] = 2;
+  for (const int b : {0xc0, 12, 0, 47, 0x80, 1, 0, 0, 0, 120, 0, 8, 0xc0, 12, 0, 0, 0, 4, 0, 0, 0, 8}) {
+    bytes.push_back(static_cast<std::uint8_t>(b));
+  }
+  auto decoded = decode(bytes);
+  ASSERT_TRUE(decoded) << decoded.error().describe();
+  EXPECT_EQ(decoded->answers.size(), 1U);
+  EXPECT_EQ(decoded->skipped_records, 1U);
+}
+
+TEST(DnsCodec, ARecordRunningPastThePacketStillFailsTheWholePacket) {
+  DnsMessage m;
+  m.answers.push_back({name("h.local"), static_cast<std::uint16_t>(RecordType::a), kClassIn, false, 1, AData{{1, 2, 3, 4}}});
+  auto bytes = encode(m);
+  bytes[bytes.size() - 5] = 9;  // rdlength beyond the end: the framing itself is broken
   EXPECT_FALSE(decode(bytes));
 }
 
