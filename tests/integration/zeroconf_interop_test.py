@@ -80,14 +80,13 @@ class ZeroconfInteropTest(LabTestCase):
         self.stop_cleanly(adv)
 
     def test_zeroconf_finds_our_group_subtype(self):
-        """An app group is a DNS-SD subtype (RFC 6763 §7.1): zeroconf's PTR query for
-        alpha._sub._openscreen._udp.local. lists the alpha agent and not the beta one.
-        (zeroconf 0.47's ServiceBrowser ignores subtype labels without a leading "_", which
-        RFC 6763 allows, so the helper queries the PTR records itself.)"""
+        """An app group is a DNS-SD subtype (RFC 6763 §7.1), published as "_<group>": zeroconf's
+        PTR query for _alpha._sub._openscreen._udp.local. lists the alpha agent and not the beta
+        one."""
         alpha = self.advertise("a", "advertise-a-alpha", "Alpha agent", "--group", "alpha")
         self.advertise("c", "advertise-c-beta", "Beta agent", "--group", "beta")
         zc = self.zeroconf("b", "zeroconf-query-b-alpha", "query-ptr", "--type",
-                           "alpha._sub._openscreen._udp.local.", "--want", "0", "--timeout", "2.5")
+                           "_alpha._sub._openscreen._udp.local.", "--want", "0", "--timeout", "2.5")
         self.assertEqual(zc.wait_exit(15), 0, "zeroconf query failed")
         found = [e for _, e in zc.find_events(lambda e: e.get("event") in ("resolved", "unresolved"))]
         self.note(f"resolved through subtype alpha: {found}")
