@@ -1,5 +1,6 @@
 #include "discovery_commands.hpp"
 
+#include <arpa/inet.h>
 #include <net/if.h>
 
 #include <CLI/CLI.hpp>
@@ -12,12 +13,15 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
+#include <optional>
 #include <iomanip>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "agent_options.hpp"
+#include "auth/serial.hpp"
 #include "discovery/discovery.hpp"
 #include "discovery/dns_sd_provider.hpp"
 #include "mdns/interfaces.hpp"
@@ -194,7 +198,12 @@ int run_advertise(const AdvertiseOptions& options, const Io& io) {
     io.err << "lp2p advertise: " << discovery.error().message << '\n';
     return 1;
   }
-  discovery::OspMetadata osp{identity->fingerprint(), 0, new_auth_token(), ""};
+  auto serial = auth::load_or_create_serial(state_dir_of(options.agent));
+  if (!serial) {
+    io.err << "lp2p advertise: " << serial.error().message << '\n';
+    return 1;
+  }
+  discovery::OspMetadata osp{identity->fingerprint(), 0, new_auth_token(), serial->sn()};
   const std::string name = display_name_of(options.agent);
   if (auto r = (*discovery)->start_publishing({name, *port, discovery::make_metadata(osp), identity->fingerprint()}); !r) {
     io.err << "lp2p advertise: " << r.error().message << '\n';
@@ -248,7 +257,41 @@ struct DiscoverOptions {
   bool json = false;
   double timeout = 0;
   std::vector<std::string> tickets;
+  std::string peer;  // HOST:PORT, with `fingerprint`
+  std::string fingerprint;
 };
+
+// "10.0.0.7:4433", "[fe80::1%eth0]:4433" or "[fd00::7]:4433" → an address (nullopt if none).
+std::optional<discovery::PeerAddress> parse_host_port(const std::string& text) {
+  std::string host;
+  std::string port;
+  if (text.starts_with('[')) {
+    const auto close = text.find("]:");
+    if (close == std::string::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  discovery::PeerAddress a;
+  if (const auto percent = host.find('%'); percent != std::string::npos) {
+    a.interface_index = if_nametoindex(host.substr(percent + 1).c_str());
+    if (a.interface_index == 0) return std::nullopt;
+    host.resize(percent);
+  }
+  if (inet_pton(AF_INET, host.c_str(), a.ip.bytes.data()) != 1) {
+    if (inet_pton(AF_INET6, host.c_str(), a.ip.bytes.data()) != 1) return std::nullopt;
+    a.ip.v6 = true;
+  }
+  char* end = nullptr;
+  const unsigned long value = std::strtoul(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || value == 0 || value > 65535) return std::nullopt;
+  a.port = static_cast<std::uint16_t>(value);
+  return a;
+}
 
 int run_discover(const DiscoverOptions& options, const Io& io) {
   configure_logging(options.agent);
@@ -257,6 +300,18 @@ int run_discover(const DiscoverOptions& options, const Io& io) {
   if (!discovery) {
     io.err << "lp2p discover: " << discovery.error().message << '\n';
     return 1;
+  }
+  if (!options.peer.empty() || !options.fingerprint.empty()) {
+    const auto address = parse_host_port(options.peer);
+    if (!address || options.fingerprint.empty()) {
+      io.err << "lp2p discover: --peer HOST:PORT and --fp FINGERPRINT go together, e.g. --peer 10.0.0.7:4433 "
+                "--fp XNJS+wzokyQ2+vjM0QQJgbie5K1rn+niorfnGqyyfNM=\n";
+      return 2;
+    }
+    if (auto r = (*discovery)->add_ticket({options.fingerprint, {*address}, options.peer}); !r) {
+      io.err << "lp2p discover: " << r.error().message << '\n';
+      return 1;
+    }
   }
   for (const auto& text : options.tickets) {
     auto ticket = discovery::decode_ticket(text);
@@ -365,6 +420,8 @@ void add_discover_command(CLI::App& parent, const Io& io, int& exit_code) {
   cmd->add_flag("--json", options->json, "Print one JSON object per event (added, removed, metadata-changed, addresses-changed)");
   cmd->add_option("--timeout", options->timeout, "Stop after this many seconds (default: until Ctrl-C)");
   cmd->add_option("--ticket", options->tickets, "Also list the peer of this ticket (from `lp2p ticket` on that device)");
+  cmd->add_option("--peer", options->peer, "Also list the peer at HOST:PORT (IPv6 as [addr%if]:port); needs --fp");
+  cmd->add_option("--fp", options->fingerprint, "The fingerprint of the --peer (44 base64 characters)");
   cmd->callback([options, &io, &exit_code] { exit_code = run_discover(*options, io); });
 }
 
