@@ -72,9 +72,14 @@ Result<void> MdnsEngine::refresh_interfaces() {
       ++it;
       continue;
     }
-    spdlog::info("mdns: interface {} went away", it->second->itf.name);
-    if (v4_) v4_->leave(it->second->itf);
-    if (v6_) v6_->leave(it->second->itf);
+    PerInterface& gone = *it->second;
+    spdlog::info("mdns: interface {} went away", gone.itf.name);
+    if (v4_) v4_->leave(gone.itf);
+    if (v6_) v6_->leave(gone.itf);
+    // What was seen only through this interface is no longer reachable through it.
+    for (const auto& event : gone.querier.forget_all()) {
+      if (on_service_) on_service_(event, gone.itf);
+    }
     it = interfaces_.erase(it);
   }
   for (auto& [index, itf] : now_up) {

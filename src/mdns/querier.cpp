@@ -294,6 +294,16 @@ void Querier::on_timer(TimePoint now) {
   resolve(now);
 }
 
+std::vector<ServiceEvent> Querier::forget_all() {
+  std::vector<ServiceEvent> events = take_events();
+  for (auto& [key, service] : services_) events.push_back({ServiceEvent::Kind::removed, std::move(service)});
+  services_.clear();
+  cache_.clear();
+  per_source_.clear();
+  lookups_.clear();
+  return events;
+}
+
 std::optional<TimePoint> Querier::next_wakeup() const {
   std::optional<TimePoint> next;
   auto consider = [&next](TimePoint t) {

@@ -71,6 +71,9 @@ class Querier {
   std::vector<Outgoing> take_outgoing() { return std::exchange(outgoing_, {}); }
   std::vector<ServiceEvent> take_events() { return std::exchange(events_, {}); }
 
+  // Forgets everything (the interface went away): a removed event for every service it knew.
+  std::vector<ServiceEvent> forget_all();
+
   [[nodiscard]] std::size_t cached_records() const { return cache_.size(); }
   [[nodiscard]] std::uint64_t dropped_records() const { return dropped_records_; }
 

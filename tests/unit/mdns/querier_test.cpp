@@ -326,5 +326,19 @@ TEST_F(QuerierTest, AsksForMissingSrvAndTxt) {
   EXPECT_TRUE(asked_txt);
 }
 
+TEST_F(QuerierTest, ForgetAllReportsEveryServiceRemoved) {
+  Responder responder(tv(), tv_host(), random_, link_.now);
+  link_.add_responder(&responder, host_endpoint(1));
+  link_.add_querier(&querier_, me_);
+  querier_.browse(kService, link_.now);
+  link_.run_for(seconds(3));
+  ASSERT_EQ(events().size(), 1U);
+  auto gone = querier_.forget_all();
+  ASSERT_EQ(gone.size(), 1U);
+  EXPECT_EQ(gone[0].kind, ServiceEvent::Kind::removed);
+  EXPECT_EQ(gone[0].service.label, "Living Room TV");
+  EXPECT_EQ(querier_.cached_records(), 0U);
+}
+
 }  // namespace
 }  // namespace lp2p::mdns
