@@ -261,30 +261,40 @@ struct DiscoverOptions {
   std::string fingerprint;
 };
 
-// "10.0.0.7:4433", "[fe80::1%eth0]:4433" or "[fd00::7]:4433" → an address (nullopt if none).
+// "10.0.0.7:4433", "[fd00::7]:4433" or "[fe80::1%eth0]:4433" → an address; nullopt for anything
+// else: IPv6 only in brackets, IPv4 never; a link-local address only with its interface.
 std::optional<discovery::PeerAddress> parse_host_port(const std::string& text) {
   std::string host;
   std::string port;
-  if (text.starts_with('[')) {
+  const bool bracketed = text.starts_with('[');
+  if (bracketed) {
     const auto close = text.find("]:");
     if (close == std::string::npos) return std::nullopt;
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
   } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos) return std::nullopt;
+    const auto colon = text.find(':');
+    if (colon == std::string::npos || text.find(':', colon + 1) != std::string::npos) return std::nullopt;
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
   }
   discovery::PeerAddress a;
+  std::string scope;
   if (const auto percent = host.find('%'); percent != std::string::npos) {
-    a.interface_index = if_nametoindex(host.substr(percent + 1).c_str());
-    if (a.interface_index == 0) return std::nullopt;
+    scope = host.substr(percent + 1);
     host.resize(percent);
   }
-  if (inet_pton(AF_INET, host.c_str(), a.ip.bytes.data()) != 1) {
+  if (bracketed) {
     if (inet_pton(AF_INET6, host.c_str(), a.ip.bytes.data()) != 1) return std::nullopt;
     a.ip.v6 = true;
+    const bool link_local = a.ip.bytes[0] == 0xfe && (a.ip.bytes[1] & 0xc0U) == 0x80U;
+    if (link_local != !scope.empty()) return std::nullopt;  // a link-local address needs its interface
+    if (link_local) {
+      a.interface_index = if_nametoindex(scope.c_str());
+      if (a.interface_index == 0) return std::nullopt;
+    }
+  } else if (!scope.empty() || inet_pton(AF_INET, host.c_str(), a.ip.bytes.data()) != 1) {
+    return std::nullopt;
   }
   char* end = nullptr;
   const unsigned long value = std::strtoul(port.c_str(), &end, 10);

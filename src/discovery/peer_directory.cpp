@@ -66,6 +66,12 @@ std::optional<Peer> PeerDirectory::merged(const std::string& fingerprint) const 
       peer.metadata = sighting.metadata;
     }
   }
+  // The interface matters only to reach an IPv6 link-local address; elsewhere routing picks it,
+  // and the same address seen through two providers must be one address.
+  for (auto& a : peer.addresses) {
+    const bool link_local = a.ip.v6 && a.ip.bytes[0] == 0xfe && (a.ip.bytes[1] & 0xc0U) == 0x80U;
+    if (!link_local) a.interface_index = 0;
+  }
   // std::unique, not std::ranges::unique: clang 14 cannot compile the latter with libstdc++ 12.
   std::ranges::sort(peer.addresses);
   peer.addresses.erase(std::unique(peer.addresses.begin(), peer.addresses.end()), peer.addresses.end());

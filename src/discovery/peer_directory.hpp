@@ -39,7 +39,7 @@ struct Peer {
   std::string fingerprint;
   std::string name;
   bool name_truncated = false;
-  std::vector<PeerAddress> addresses;  // sorted, without duplicates
+  std::vector<PeerAddress> addresses;  // sorted, without duplicates; interface only for IPv6 link-local
   Metadata metadata;                   // from the most recent sighting
   std::optional<std::uint64_t> metadata_version;
   std::vector<std::string> providers;  // sorted

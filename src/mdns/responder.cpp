@@ -86,7 +86,7 @@ std::vector<ResourceRecord> Responder::unique_records_named(const DnsName& name)
   return out;
 }
 
-void Responder::send_probe(TimePoint now) {
+void Responder::send_probe() {
   DnsMessage probe;
   const DnsName instance = instance_name(service_);
   const DnsName hostname = host_name(host_);
@@ -101,7 +101,6 @@ void Responder::send_probe(TimePoint now) {
     }
   }
   outgoing_.push_back({encode(probe), std::nullopt});
-  (void)now;
 }
 
 void Responder::send_announcement(TimePoint now, bool only_changed) {
@@ -179,7 +178,7 @@ void Responder::on_timer(TimePoint now) {
   if (state_ == State::stopped) return;
   if (next_step_ && *next_step_ <= now) {
     if (state_ == State::probing && probes_sent_ < kProbeCount) {
-      send_probe(now);
+      send_probe();
       ++probes_sent_;
       next_step_ = now + kProbeInterval;
     } else if (state_ == State::probing || state_ == State::announcing) {

@@ -80,7 +80,7 @@ class Responder {
 
   void rebuild_records();
   void start_probing(TimePoint now, Duration delay);
-  void send_probe(TimePoint now);
+  void send_probe();
   void send_announcement(TimePoint now, bool only_changed);
   void handle_conflict(const DnsName& name, TimePoint now);
   void handle_probe_tie_break(const DnsMessage& message, TimePoint now);

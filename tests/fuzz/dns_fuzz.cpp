@@ -1,7 +1,8 @@
 // libFuzzer target: the mDNS packet decoder and the responder/querier cores behind it.
 //
 // Properties (abort on violation):
-//   - a packet that decodes re-encodes to bytes that decode to the same message;
+//   - a packet that decodes re-encodes to bytes that decode to the same message (less the records
+//     skipped for malformed rdata);
 //   - the responder and querier take any decodable packet, as a query and as a response, from
 //     port 5353 and from a legacy port, without crashing, and their output decodes.
 #include <cstddef>
@@ -28,9 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto message = decode(input);
   if (!message) return 0;
 
+  // Records skipped for malformed rdata are not re-encoded: the re-decoded packet has none.
   const auto again = decode(encode(*message));
   LP2P_FUZZ_CHECK(again.has_value(), input);
-  LP2P_FUZZ_CHECK(*again == *message, input);
+  LP2P_FUZZ_CHECK(again->skipped_records == 0, input);
+  DnsMessage expected = *message;
+  expected.skipped_records = 0;
+  LP2P_FUZZ_CHECK(*again == expected, input);
 
   static Random random(1);
   const TimePoint now{seconds(100)};

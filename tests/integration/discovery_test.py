@@ -105,6 +105,38 @@ class DiscoveryTest(LabTestCase):
         got = self.wait_added(d4, fp, ABSENT_FOR)
         self.assertIsNone(got, f"an IPv4-only listener found an IPv6-only advertiser: {got}")
 
+    def _published_family(self, flag, families, version):
+        """The advertiser's --no-ipv4 / --no-ipv6 also limits the addresses it publishes: a
+        listener using both families (started before and after the advertiser) lists only
+        addresses of the advertiser's family, also a while after the first sighting."""
+        label = f"IPv{version}"
+        early = self.discover("c", "discover-c-both")
+        time.sleep(0.3)
+        adv = self.advertise("a", "advertise-a", f"Published {label} agent", flag)
+        fp, port = adv.info["fingerprint"], adv.info["port"]
+        late = self.discover("b", "discover-b-both")
+        expected = self.lab.endpoints("a", port, families)
+        for disc in (early, late):
+            got = self.wait_added(disc, fp, ANNOUNCE_WITHIN + 2)
+            self.assertIsNotNone(got, f"{disc.label}: no 'added' for the {label}-only advertiser")
+            self.note(f"{disc.label}: added after {got[0] - disc.t_start:.3f} s with {got[1].get('addresses')}")
+        time.sleep(ABSENT_FOR)  # any late A / AAAA record would show up as addresses-changed
+        for disc in (early, late):
+            seen = set()
+            for _, ev in disc.find_events(lambda e: e.get("fingerprint") == fp):
+                seen.update(ev.get("addresses") or [])
+            self.assertTrue(expected & seen, f"{disc.label}: none of a's {label} endpoints "
+                                             f"{sorted(expected)} in {sorted(seen)}")
+            wrong = {a for a in seen if parse_endpoint(a)[0].version != version}
+            self.assertFalse(wrong, f"{disc.label}: the {label}-only advertiser ({flag}) published "
+                                    f"{sorted(wrong)} (all seen: {sorted(seen)})")
+
+    def test_no_ipv4_advertiser_publishes_only_ipv6(self):
+        self._published_family("--no-ipv4", ("6", "ll"), 6)
+
+    def test_no_ipv6_advertiser_publishes_only_ipv4(self):
+        self._published_family("--no-ipv6", ("4",), 4)
+
     # ---- 2. metadata version -----------------------------------------------------------------
 
     def test_metadata_change_reaches_listener(self):
@@ -229,6 +261,106 @@ class DiscoveryTest(LabTestCase):
         self.assertIsNotNone(got, "no event shows the peer with providers dns-sd and manual")
         self.assertEqual(got[1].get("metadata-version"), 0)
         self.assertEqual(len(disc.find_events(is_event("added", fp))), 1, "one peer, added once")
+
+    # ---- 6b. a manual peer: --peer HOST:PORT --fp FP ------------------------------------------
+
+    FAKE_FP = "XNJS+wzokyQ2+vjM0QQJgbie5K1rn+niorfnGqyyfNM="
+
+    def _manual(self, label, *args, timeout="1"):
+        """`lp2p discover --timeout 1 ARGS` on b (in the lab: it multicasts); waits for its exit."""
+        disc = self.discover("b", label, "--timeout", timeout, *args)
+        rc = disc.wait_exit(10)
+        return disc, rc
+
+    def test_manual_peer_forms(self):
+        """--peer lists one peer, provider "manual", no metadata version, exactly the given
+        endpoint: IPv4 a.b.c.d:port, IPv6 [ULA]:port and link-local [fe80::..%eth0]:port."""
+        port = 4433
+        a_ll = self.lab.addr("a", "ll")
+        self.assertTrue(a_ll.endswith("%eth0"), a_ll)
+        cases = [(f"{self.lab.addr('a')}:{port}", "IPv4"),
+                 (f"[{self.lab.addr('a', '6')}]:{port}", "IPv6 ULA"),
+                 (f"[{a_ll}]:{port}", "IPv6 link-local")]
+        runs = [(self.discover("b", f"discover-b-peer-{i}", "--timeout", "1", "--peer", peer, "--fp", self.FAKE_FP),
+                 peer, what) for i, (peer, what) in enumerate(cases)]
+        for disc, peer, what in runs:
+            rc = disc.wait_exit(10)
+            self.assertEqual(rc, 0, f"{what}: discover --peer {peer} exit status")
+            added = disc.find_events(is_event("added"))
+            self.assertEqual(len(added), 1, f"{what}: one 'added' expected (nothing advertises): {added}")
+            ev = added[0][1]
+            self.note(f"{what}: --peer {peer} listed after {added[0][0] - disc.t_start:.3f} s: {ev}")
+            self.assertEqual(ev.get("fingerprint"), self.FAKE_FP)
+            self.assertEqual(ev.get("providers"), ["manual"])
+            self.assertIsNone(ev.get("metadata-version"))
+            self.assertEqual(ev.get("addresses"), [peer], f"{what}: the peer's endpoint")
+            self.assertTrue(ev.get("name"), f"{what}: the manual peer has no name")
+            self.assertEqual(disc.find_events(is_event("removed")), [], f"{what}: a manual peer is not removed")
+            self.assertEqual(disc.events[-1][1].get("event"), "stats")
+            self.assertEqual(disc.err, [], f"{what}: unexpected stderr")
+
+    def test_manual_peer_and_mdns_are_one_peer(self):
+        """--peer with a's fingerprint and address, while a advertises: one peer, found both ways."""
+        adv = self.advertise("a", "advertise-a", "Manual and mDNS agent")
+        fp, port = adv.info["fingerprint"], adv.info["port"]
+        peer = f"{self.lab.addr('a')}:{port}"
+        disc = self.discover("b", "discover-b-peer", "--peer", peer, "--fp", fp)
+        got = disc.wait_event(lambda e: e.get("fingerprint") == fp
+                              and sorted(e.get("providers") or []) == ["dns-sd", "manual"], DISCOVER_WITHIN + 2)
+        self.assertIsNotNone(got, "no event shows the peer with providers dns-sd and manual")
+        self.note(f"merged after {got[0] - disc.t_start:.3f} s: {got[1]}")
+        self.assertEqual(got[1].get("metadata-version"), 0)
+        self.assertEqual(got[1].get("name"), "Manual and mDNS agent", "mDNS gives the real name")
+        addrs = got[1].get("addresses") or []
+        self.assertIn(peer, addrs)
+        self.assertEqual(len(disc.find_events(is_event("added"))), 1, "one peer, added once")
+        # The endpoint known both ways is one endpoint.
+        dups = sorted({a for a in addrs if addrs.count(a) > 1})
+        self.assertEqual(dups, [], f"merged peer lists endpoints twice: {addrs}")
+
+    def _usage_error(self, label, args, want_rc=2):
+        disc, rc = self._manual(label, *args)
+        shown = f"discover {' '.join(args)}: exit {rc}, stdout {[l for _, l in disc.lines]}, stderr {[l for _, l in disc.err]}"
+        self.note(shown)
+        if want_rc is None:
+            self.assertNotIn(rc, (0, None), shown)
+        else:
+            self.assertEqual(rc, want_rc, shown)
+        self.assertTrue(any(line.strip() for _, line in disc.err), f"no message on stderr: {shown}")
+        self.assertEqual(disc.find_events(is_event("added")), [], f"a peer was listed: {shown}")
+
+    def test_manual_peer_usage_errors(self):
+        """Bad --peer / --fp combinations: exit 2 with a message on stderr, nothing listed. A
+        well-formed pair with a bad fingerprint is refused too (its exit status is not fixed
+        here: `--ticket garbage` exits 1 as well)."""
+        fp = self.FAKE_FP
+        a4 = self.lab.addr("a")
+        for args in (["--peer", f"{a4}:4433"],                          # no --fp
+                     ["--fp", fp],                                       # no --peer
+                     ["--peer", "nohost.example:4433", "--fp", fp],      # not an address
+                     ["--peer", a4, "--fp", fp],                         # no port
+                     ["--peer", f"{a4}:", "--fp", fp],
+                     ["--peer", f"{a4}:0", "--fp", fp],
+                     ["--peer", f"{a4}:65536", "--fp", fp],
+                     ["--peer", f"{a4}:44x3", "--fp", fp],
+                     ["--peer", ":4433", "--fp", fp],
+                     ["--peer", "[fe80::1%nosuch0]:4433", "--fp", fp],   # unknown interface
+                     ["--peer", f"[{self.lab.addr('a', '6')}:4433", "--fp", fp]):  # no closing bracket
+            with self.subTest(args=args):
+                self._usage_error("discover-b-bad", args)
+        with self.subTest(args="bad fingerprint"):
+            self._usage_error("discover-b-bad-fp", ["--peer", f"{a4}:4433", "--fp", fp[:-1]], want_rc=None)
+
+    def test_manual_peer_ipv6_needs_brackets_and_scope(self):
+        """IPv6 is "[addr%if]:port". Without brackets HOST:PORT is ambiguous ("fd00::7:4433" is
+        also the address fd00::7:4433 without a port), and a link-local address without its
+        interface cannot be reached: both must be refused like any other bad host (exit 2),
+        not listed as an endpoint the peer does not have."""
+        fp = self.FAKE_FP
+        for args in (["--peer", f"{self.lab.addr('a', '6')}:4433", "--fp", fp],
+                     ["--peer", "[fe80::13:1]:4433", "--fp", fp]):
+            with self.subTest(args=args):
+                self._usage_error("discover-b-ipv6", args)
 
     # ---- robustness and output -------------------------------------------------------------
 

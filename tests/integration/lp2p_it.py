@@ -120,6 +120,25 @@ class Lab:
             out.add(f"{a}:{port}" if fam == "4" else f"[{a}]:{port}")
         return out
 
+    def link_down(self, host):
+        """`ip link set eth0 down` inside host (the kernel then drops the host's IPv6 ULA and
+        its multicast route; the IPv4 address stays). Returns the time it was done."""
+        self.run("exec", host, "ip", "link", "set", "eth0", "down")
+        return time.monotonic()
+
+    def link_up(self, host):
+        """`ip link set eth0 up` inside host, then put back what `lab up` configured and the
+        link lost while down: the IPv6 ULA (nodad) and the 224.0.0.0/4 route (the link-local
+        address comes back by itself, without DAD since accept_dad=0 stays). One shell, so the
+        host is complete again within milliseconds. Returns the time the link came up."""
+        a6 = self.addr(host, "6")
+        script = ("ip link set eth0 up && "
+                  f"(ip -6 addr show dev eth0 | grep -q ' {a6}/64 ' || ip -6 addr add {a6}/64 dev eth0 nodad) && "
+                  "(ip route show 224.0.0.0/4 dev eth0 | grep -q . || ip route add 224.0.0.0/4 dev eth0)")
+        t = time.monotonic()
+        self.run("exec", host, "sh", "-c", script)
+        return t
+
     def exec_argv(self, host, argv):
         return [LAB_SCRIPT, "exec", host, *argv]
 
@@ -174,6 +193,7 @@ class Proc:
         for line in self.p.stderr:
             with self.cond:
                 self.err.append((time.monotonic(), line.rstrip("\n")))
+                self.cond.notify_all()
 
     def wait_event(self, pred, timeout, start=0):
         """First (t, event) at index >= start with pred(event) true, waiting up to timeout
@@ -190,6 +210,23 @@ class Proc:
                 if self.eof or remaining <= 0:
                     return None
                 self.cond.wait(remaining)
+
+    def wait_err(self, pattern, timeout, start=0):
+        """First (t, line) of stderr at index >= start matching the regular expression pattern,
+        waiting up to timeout seconds; None on timeout. (With -v, lp2p logs to stderr.)"""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            i = start
+            while True:
+                while i < len(self.err):
+                    if rx.search(self.err[i][1]):
+                        return self.err[i]
+                    i += 1
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self.cond.wait(min(remaining, 0.2))
 
     def find_events(self, pred):
         with self.cond:

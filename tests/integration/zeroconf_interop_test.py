@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Interop with a foreign mDNS / DNS-SD stack: python3-zeroconf (Debian 0.47) running in lab
 hosts through zeroconf_peer.py browses and resolves our `lp2p advertise` (TXT fp, binary mv,
-at), also by app-group subtype, and publishes _openscreen._udp instances that our
+at, sn, which survives a restart), also by app-group subtype (PTR query and ServiceBrowser), and
+publishes _openscreen._udp instances that our
 `lp2p discover` must list (and drop on zeroconf's goodbye).
 
 Usage: /usr/bin/python3 zeroconf_interop_test.py --lp2p PATH --lab tests/lab/lab [-v] [Class.test ...]
@@ -22,6 +23,7 @@ PEER = os.path.join(HERE, "zeroconf_peer.py")
 RESOLVE_WITHIN = 5.0
 GOODBYE_WITHIN = 2.5
 BASE64_TOKEN = re.compile(r"^[A-Za-z0-9+/]+$")
+SN_TOKEN = re.compile(r"^[A-Za-z0-9_-]{27}$")  # base64url, no padding, of 20 bytes
 
 
 def is_event(kind, fp=None):
@@ -44,6 +46,40 @@ class ZeroconfInteropTest(LabTestCase):
         self.assertGreater(stats[0][1].get("packets-received", 0), 0)
         self.assertEqual(stats[0][1].get("malformed-packets"), 0,
                          f"{proc.label}: zeroconf's packets counted as malformed")
+
+    def check_sn(self, sn, what):
+        """TXT sn: base64url without padding of the 20-byte certificate serial: a positive DER
+        INTEGER (first bit 0), bytes 0..15 a UUID v4 (version nibble 4, RFC 4122 variant 10),
+        bytes 16..19 the big-endian counter, 1 for the first certificate. Returns the 20 bytes."""
+        self.assertIsNotNone(sn, f"{what}: TXT sn missing")
+        text = sn.decode("ascii", "replace")
+        self.assertRegex(text, SN_TOKEN, f"{what}: TXT sn {sn!r} is not 27 base64url characters")
+        raw = base64.urlsafe_b64decode(text + "=")
+        self.assertEqual(len(raw), 20, f"{what}: sn decodes to {raw.hex()}")
+        self.assertEqual(base64.urlsafe_b64encode(raw).rstrip(b"=").decode(), text,
+                         f"{what}: sn {text!r} is not the canonical encoding of {raw.hex()}")
+        self.assertEqual(raw[0] & 0x80, 0, f"{what}: serial {raw.hex()} would be negative in DER")
+        self.assertEqual(raw[6] >> 4, 4, f"{what}: serial {raw.hex()}: byte 6 is not UUID version 4")
+        self.assertEqual(raw[8] >> 6, 0b10, f"{what}: serial {raw.hex()}: byte 8 is not the RFC 4122 variant")
+        self.assertEqual(int.from_bytes(raw[16:], "big"), 1, f"{what}: serial {raw.hex()}: counter is not 1")
+        return raw
+
+    def resolve_on(self, host, label, instances, family="4"):
+        """zeroconf browses on host until it has resolved every instance name in `instances`;
+        returns {instance: resolved event} (failing the test if one is missing)."""
+        zc = self.zeroconf(host, label, "browse", "--family", family, "--want", str(len(instances)),
+                           "--timeout", str(RESOLVE_WITHIN))
+        out = {}
+        for instance in instances:
+            got = zc.wait_event(lambda e, i=instance: e.get("event") == "resolved" and e.get("instance") == i,
+                                RESOLVE_WITHIN + 5)
+            self.assertIsNotNone(got, f"{label}: zeroconf did not resolve {instance!r}")
+            out[instance] = got[1]
+        return out
+
+    @staticmethod
+    def txt_of(ev):
+        return {k.lower(): bytes.fromhex(v) if v is not None else None for k, v in ev["txt"].items()}
 
     # ---- a) zeroconf finds us -----------------------------------------------------------------
 
@@ -76,8 +112,51 @@ class ZeroconfInteropTest(LabTestCase):
             self.assertIsNotNone(at, "TXT at missing")
             self.assertEqual(len(at), 9, f"TXT at {at!r}")
             self.assertRegex(at.decode("ascii", "replace"), BASE64_TOKEN)
-            self.note(f"{zc.label}: TXT keys {sorted(txt)}")
+            raw = self.check_sn(txt.get("sn"), zc.label)
+            self.note(f"{zc.label}: TXT keys {sorted(txt)}, sn {txt['sn'].decode()} = serial {raw.hex()}")
         self.stop_cleanly(adv)
+
+    def test_sn_is_kept_across_restarts(self):
+        """The serial behind sn lives in the state directory (agent-serial): advertise stopped and
+        started again with the same --state-dir publishes the same sn (and fp); another state
+        directory gives another serial."""
+        state = self.state_dir("agent-a")
+        adv = self.advertise("a", "advertise-a-run1", "Serial agent", state="agent-a")
+        first = self.resolve_on("b", "zeroconf-browse-b-run1", ["Serial agent"])["Serial agent"]
+        self.stop_cleanly(adv)
+        self.assertTrue(os.path.isfile(os.path.join(state, "agent-serial")),
+                        f"no agent-serial in the state directory: {sorted(os.listdir(state))}")
+        sn1 = self.txt_of(first).get("sn")
+        raw1 = self.check_sn(sn1, "first run")
+
+        again = self.advertise("a", "advertise-a-run2", "Serial agent", state="agent-a")
+        other = self.advertise("c", "advertise-c-other", "Other serial agent")
+        found = self.resolve_on("b", "zeroconf-browse-b-run2", ["Serial agent", "Other serial agent"])
+        sn2 = self.txt_of(found["Serial agent"]).get("sn")
+        sn_other = self.txt_of(found["Other serial agent"]).get("sn")
+        self.note(f"sn: first run {sn1!r}, second run {sn2!r}, other state dir {sn_other!r}")
+        self.check_sn(sn2, "second run")
+        self.assertEqual(sn2, sn1, "a restart with the same state directory changed sn")
+        self.assertEqual(self.txt_of(found["Serial agent"]).get("fp"), self.txt_of(first).get("fp"))
+        raw_other = self.check_sn(sn_other, "other state directory")
+        self.assertNotEqual(raw_other[:16], raw1[:16], "two state directories share a serial base")
+        for p in (again, other):
+            self.stop_cleanly(p)
+
+    def test_zeroconf_browser_finds_our_group_subtype(self):
+        """With subtypes published as "_<group>", zeroconf's own ServiceBrowser (which only
+        browses subtypes whose label starts with "_") can browse the group directly."""
+        alpha = self.advertise("a", "advertise-a-alpha", "Alpha agent", "--group", "alpha")
+        self.advertise("c", "advertise-c-beta", "Beta agent", "--group", "beta")
+        zc = self.zeroconf("b", "zeroconf-browse-b-alpha", "browse", "--type",
+                           "_alpha._sub._openscreen._udp.local.", "--want", "0", "--timeout", "3")
+        self.assertEqual(zc.wait_exit(20), 0, "zeroconf browse failed")
+        found = [e for _, e in zc.find_events(lambda e: e.get("event") in ("resolved", "unresolved"))]
+        self.note(f"ServiceBrowser on subtype alpha: {found}")
+        self.assertEqual([(e["event"], e["instance"]) for e in found], [("resolved", "Alpha agent")])
+        self.assertEqual(found[0]["type"], "_alpha._sub._openscreen._udp.local.")
+        self.assertEqual(found[0]["port"], alpha.info["port"])
+        self.assertEqual(bytes.fromhex(found[0]["txt"]["fp"]).decode(), alpha.info["fingerprint"])
 
     def test_zeroconf_finds_our_group_subtype(self):
         """An app group is a DNS-SD subtype (RFC 6763 §7.1), published as "_<group>": zeroconf's

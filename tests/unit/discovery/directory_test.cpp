@@ -27,9 +27,19 @@ TEST(PeerDirectory, MergesAddressesAcrossInterfacesAndProviders) {
   auto events = d.take_events();
   ASSERT_EQ(events.size(), 1U) << "one batch, one added event";
   EXPECT_EQ(events[0].kind, DirectoryEvent::Kind::added);
-  EXPECT_EQ(events[0].peer.addresses, (std::vector<PeerAddress>{addr(1, 1), addr(9, 2)}));
+  // IPv4 addresses carry no interface once merged: the same address through two providers is one.
+  EXPECT_EQ(events[0].peer.addresses, (std::vector<PeerAddress>{addr(1, 0), addr(9, 0)}));
   EXPECT_EQ(events[0].peer.providers, (std::vector<std::string>{"dns-sd", "manual"}));
   EXPECT_EQ(events[0].peer.metadata_version, 0U);
+}
+
+TEST(PeerDirectory, LinkLocalAddressesKeepTheirInterface) {
+  PeerDirectory d;
+  const PeerAddress ll{mdns::IpAddress::v6_from({0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}), 4433, 3};
+  d.update(sighting("dns-sd", "a", kFp, {ll, addr(1, 3)}));
+  const auto peer = d.find(kFp);
+  ASSERT_TRUE(peer);
+  EXPECT_EQ(peer->addresses, (std::vector<PeerAddress>{addr(1, 0), ll}));
 }
 
 TEST(PeerDirectory, AddThenRemoveInOneBatchIsNothing) {
