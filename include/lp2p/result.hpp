@@ -68,12 +68,12 @@ class [[nodiscard]] Result {
   [[nodiscard]] bool has_value() const { return state_.index() == 0; }
   explicit operator bool() const { return has_value(); }
 
-  T& value() & { return assert(has_value()), std::get<0>(state_); }
-  const T& value() const& { return assert(has_value()), std::get<0>(state_); }
-  T&& value() && { return assert(has_value()), std::get<0>(std::move(state_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T&& operator*() && { return std::move(*this).value(); }
+  [[nodiscard]] T& value() & { return assert(has_value()), std::get<0>(state_); }
+  [[nodiscard]] const T& value() const& { return assert(has_value()), std::get<0>(state_); }
+  [[nodiscard]] T&& value() && { return assert(has_value()), std::get<0>(std::move(state_)); }
+  [[nodiscard]] T& operator*() & { return value(); }
+  [[nodiscard]] const T& operator*() const& { return value(); }
+  [[nodiscard]] T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
@@ -100,7 +100,9 @@ class [[nodiscard]] Result<void> {
   bool failed_ = false;
 };
 
-// Propagates an error out of the enclosing function returning Result<U>.
+// Propagates an error out of the enclosing function returning Result<U>. A macro because only a
+// macro can return from its caller.
+// NOLINTNEXTLINE(cppcoreguidelines-macro-usage)
 #define LP2P_TRY(expr)                                   \
   do {                                                   \
     if (auto lp2p_try_result_ = (expr); !lp2p_try_result_) \

@@ -20,7 +20,7 @@ namespace {
 constexpr const char* kKeyFile = "agent-key.pem";
 
 struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
+  void operator()(std::FILE* f) const { (void)std::fclose(f); }  // NOLINT(cppcoreguidelines-owning-memory)
 };
 
 }  // namespace

@@ -68,7 +68,7 @@ void Discovery::update_metadata(const Metadata& metadata) {
   for (auto& p : providers_) p->update_metadata(metadata);
 }
 
-Result<void> Discovery::add_ticket(const Ticket& ticket) {
+Result<void> Discovery::add_ticket(const Ticket& ticket) {  // NOLINT(readability-make-member-function-const): changes a provider
   auto* manual = dynamic_cast<ManualProvider*>(provider(kManualProvider));
   if (manual == nullptr) return make_error(Errc::invalid_argument, "the manual provider is not enabled");
   return manual->add(ticket);

@@ -30,6 +30,8 @@ class Discovery {
   static Result<std::unique_ptr<Discovery>> create(boost::asio::io_context& io, Options options);
   Discovery(const Discovery&) = delete;
   Discovery& operator=(const Discovery&) = delete;
+  Discovery(Discovery&&) = delete;
+  Discovery& operator=(Discovery&&) = delete;
   ~Discovery();
 
   void on_events(EventHandler handler) { on_events_ = std::move(handler); }

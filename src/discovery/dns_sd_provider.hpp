@@ -35,7 +35,7 @@ class DnsSdProvider final : public Provider {
   [[nodiscard]] const mdns::MdnsEngine* engine() const { return engine_.get(); }
 
  private:
-  explicit DnsSdProvider(const ProviderContext& context) : context_(context) {}
+  explicit DnsSdProvider(ProviderContext context) : context_(std::move(context)) {}
   Result<void> ensure_engine();
   [[nodiscard]] mdns::DnsName browse_name() const;
   void on_service(const mdns::ServiceEvent& event, const mdns::NetInterface& itf);

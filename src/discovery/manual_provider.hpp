@@ -26,7 +26,7 @@ class ManualProvider final : public Provider {
   void remove(std::string_view fingerprint);
 
  private:
-  explicit ManualProvider(const ProviderContext& context) : context_(context) {}
+  explicit ManualProvider(ProviderContext context) : context_(std::move(context)) {}
   void report(const Ticket& ticket);
 
   ProviderContext context_;

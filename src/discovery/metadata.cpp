@@ -23,7 +23,12 @@ Metadata parse_txt(const std::vector<std::string>& strings) {
 std::vector<std::string> to_txt(const Metadata& metadata) {
   std::vector<std::string> out;
   out.reserve(metadata.size());
-  for (const auto& [key, value] : metadata) out.push_back(key + "=" + value);
+  for (const auto& [key, value] : metadata) {
+    std::string entry = key;
+    entry.push_back('=');
+    entry.append(value);
+    out.push_back(std::move(entry));
+  }
   return out;
 }
 

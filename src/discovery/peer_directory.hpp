@@ -22,7 +22,7 @@ struct PeerAddress {
   std::uint16_t port = 0;
   std::uint32_t interface_index = 0;  // needed to dial IPv6 link-local addresses
   bool operator==(const PeerAddress&) const = default;
-  auto operator<=>(const PeerAddress&) const = default;
+  auto operator<=>(const PeerAddress&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 bug
 };
 
 struct Sighting {
@@ -47,7 +47,7 @@ struct Peer {
 };
 
 struct DirectoryEvent {
-  enum class Kind { added, removed, metadata_changed, addresses_changed } kind;
+  enum class Kind { added, removed, metadata_changed, addresses_changed } kind = Kind::added;
   Peer peer;  // for removed: the peer as it was
 };
 

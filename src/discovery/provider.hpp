@@ -41,6 +41,8 @@ class Provider {
   Provider() = default;
   Provider(const Provider&) = delete;
   Provider& operator=(const Provider&) = delete;
+  Provider(Provider&&) = delete;
+  Provider& operator=(Provider&&) = delete;
   virtual ~Provider() = default;
 
   [[nodiscard]] virtual std::string_view name() const = 0;

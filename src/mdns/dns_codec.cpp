@@ -89,7 +89,7 @@ class Reader {
   }
 
  private:
-  Result<void> need(std::size_t n, const char* what) {
+  [[nodiscard]] Result<void> need(std::size_t n, const char* what) const {
     if (remaining() < n) {
       return make_error(Errc::truncated, std::string("DNS packet ends inside a ") + what +
                                              " at offset " + std::to_string(offset_));

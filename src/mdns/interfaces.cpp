@@ -16,6 +16,8 @@ struct IfAddrs {
   IfAddrs() = default;
   IfAddrs(const IfAddrs&) = delete;
   IfAddrs& operator=(const IfAddrs&) = delete;
+  IfAddrs(IfAddrs&&) = delete;
+  IfAddrs& operator=(IfAddrs&&) = delete;
   ~IfAddrs() {
     if (list != nullptr) freeifaddrs(list);
   }

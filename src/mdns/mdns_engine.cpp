@@ -126,7 +126,7 @@ void MdnsEngine::publish(ServiceInstance service, std::string host_label) {
   schedule();
 }
 
-void MdnsEngine::update_txt(std::vector<std::string> txt) {
+void MdnsEngine::update_txt(const std::vector<std::string>& txt) {
   if (!published_) return;
   published_->txt = txt;
   for (auto& [index, p] : interfaces_) {

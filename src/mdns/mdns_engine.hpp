@@ -44,6 +44,8 @@ class MdnsEngine {
   static Result<std::unique_ptr<MdnsEngine>> create(boost::asio::io_context& io, Options options);
   MdnsEngine(const MdnsEngine&) = delete;
   MdnsEngine& operator=(const MdnsEngine&) = delete;
+  MdnsEngine(MdnsEngine&&) = delete;
+  MdnsEngine& operator=(MdnsEngine&&) = delete;
   ~MdnsEngine();
 
   void on_service(ServiceHandler handler) { on_service_ = std::move(handler); }
@@ -51,7 +53,7 @@ class MdnsEngine {
 
   // Publishes `service` (its port, TXT and subtypes) on every interface under host <label>.local.
   void publish(ServiceInstance service, std::string host_label);
-  void update_txt(std::vector<std::string> txt);
+  void update_txt(const std::vector<std::string>& txt);
   void unpublish();  // goodbyes
   void browse(const DnsName& name);
   void stop_browse(const DnsName& name);

@@ -28,6 +28,8 @@ class MdnsSocket {
                                                   std::uint16_t port, Handler handler);
   MdnsSocket(const MdnsSocket&) = delete;
   MdnsSocket& operator=(const MdnsSocket&) = delete;
+  MdnsSocket(MdnsSocket&&) = delete;
+  MdnsSocket& operator=(MdnsSocket&&) = delete;
   ~MdnsSocket();
 
   Result<void> join(const NetInterface& itf);

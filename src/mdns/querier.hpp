@@ -45,7 +45,7 @@ struct ResolvedService {
 };
 
 struct ServiceEvent {
-  enum class Kind { added, updated, removed } kind;
+  enum class Kind { added, updated, removed } kind = Kind::added;
   ResolvedService service;
 };
 
@@ -103,7 +103,7 @@ class Querier {
   void expire(TimePoint now);
   void refresh(TimePoint now);
   void send_query(const std::vector<Question>& questions, TimePoint now);
-  std::vector<ResourceRecord> known_answers(const Question& question, TimePoint now) const;
+  [[nodiscard]] std::vector<ResourceRecord> known_answers(const Question& question, TimePoint now) const;
   void resolve(TimePoint now);
   void request_missing(const DnsName& name, std::vector<std::uint16_t> types, TimePoint now);
   [[nodiscard]] bool wanted(const ResourceRecord& record) const;

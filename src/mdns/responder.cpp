@@ -105,13 +105,13 @@ void Responder::send_probe() {
 
 void Responder::send_announcement(TimePoint now, bool only_changed) {
   std::vector<ResourceRecord> answers;
-  for (std::size_t i = 0; i < records_.size(); ++i) {
-    const ResourceRecord& r = records_[i].record;
+  for (const auto& published : records_) {
+    const ResourceRecord& r = published.record;
     if (is_type(r, RecordType::nsec)) continue;
     if (only_changed && std::ranges::find(changed_types_, r.type) == changed_types_.end()) continue;
     answers.push_back(r);
   }
-  emit(std::move(answers), {}, std::nullopt, now);
+  emit(answers, {}, std::nullopt, now);
 }
 
 void Responder::update_txt(std::vector<std::string> txt, TimePoint now) {
@@ -140,7 +140,7 @@ void Responder::update_addresses(std::vector<IpAddress> addresses, TimePoint now
     bye.ttl = 0;
     goodbyes.push_back(std::move(bye));
   }
-  if (!goodbyes.empty()) emit(std::move(goodbyes), {}, std::nullopt, now);
+  if (!goodbyes.empty()) emit(goodbyes, {}, std::nullopt, now);
   changed_types_ = {static_cast<std::uint16_t>(RecordType::a), static_cast<std::uint16_t>(RecordType::aaaa)};
   changed_announcements_left_ = kAnnouncementCount;
   next_change_ = now;
@@ -156,7 +156,7 @@ void Responder::stop(TimePoint now) {
       bye.ttl = 0;  // RFC 6762 §10.1
       goodbyes.push_back(std::move(bye));
     }
-    emit(std::move(goodbyes), {}, std::nullopt, now);
+    emit(goodbyes, {}, std::nullopt, now);
   }
   state_ = State::stopped;
   pending_.clear();
@@ -352,9 +352,9 @@ void Responder::answer(const DnsMessage& message, const Endpoint& from, TimePoin
         r.ttl = std::min(r.ttl, kLegacyUnicastMaxTtl);
         r.cache_flush = false;  // §6.7: legacy resolvers would misread the bit as a class
       }
-      emit(std::move(unicast), additionals, to, now, message.id, message.questions);
+      emit(unicast, additionals, to, now, message.id, message.questions);
     } else {
-      emit(std::move(unicast), additionals, to, now);
+      emit(unicast, additionals, to, now);
     }
   }
   if (multicast.empty()) return;
@@ -387,10 +387,10 @@ void Responder::flush_pending(TimePoint now) {
     for (const auto& r : p.additionals) add_unique(additionals, r);
   }
   std::erase_if(pending_, [now](const Pending& p) { return p.due <= now; });
-  if (!answers.empty()) emit(std::move(answers), std::move(additionals), std::nullopt, now);
+  if (!answers.empty()) emit(answers, additionals, std::nullopt, now);
 }
 
-void Responder::emit(std::vector<ResourceRecord> answers, std::vector<ResourceRecord> additionals,
+void Responder::emit(const std::vector<ResourceRecord>& answers, const std::vector<ResourceRecord>& additionals,
                      const std::optional<Endpoint>& unicast, TimePoint now, std::uint16_t id,
                      const std::vector<Question>& questions) {
   DnsMessage header;

@@ -87,7 +87,7 @@ class Responder {
   void answer(const DnsMessage& message, const Endpoint& from, TimePoint now);
   void suppress_duplicates(const DnsMessage& response);
   void flush_pending(TimePoint now);
-  void emit(std::vector<ResourceRecord> answers, std::vector<ResourceRecord> additionals,
+  void emit(const std::vector<ResourceRecord>& answers, const std::vector<ResourceRecord>& additionals,
             const std::optional<Endpoint>& unicast, TimePoint now, std::uint16_t id = 0,
             const std::vector<Question>& questions = {});
   [[nodiscard]] bool conflicts_with(const ResourceRecord& theirs) const;

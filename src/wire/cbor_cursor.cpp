@@ -151,8 +151,8 @@ Result<void> CborCursor::skip() {
 Result<void> CborCursor::skip_rest(const CborEvent& head, unsigned depth) {
   std::uint64_t items = 0;
   switch (head.kind) {
-    case CborKind::array: items = head.value; break;
-    case CborKind::map: items = head.value; break;
+    case CborKind::array:
+    case CborKind::map: items = head.value; break;  // a map's pairs are doubled below
     case CborKind::tag: items = 1; break;
     default:
       if (!is_indefinite(head.kind)) return {};  // scalars and definite strings are whole
