@@ -36,15 +36,20 @@ bool port_free(std::uint16_t port) {
 }  // namespace
 
 void add_agent_options(CLI::App& command, AgentOptions& options) {
-  command.add_option("--state-dir", options.state_dir,
-                     "Where this agent keeps its identity and settings (default: $XDG_STATE_HOME/lp2p or "
-                     "~/.local/state/lp2p). Two agents on one machine need two state directories.");
+  command.add_option(
+      "--state-dir", options.state_dir,
+      "Where this agent keeps its identity and settings (default: $XDG_STATE_HOME/lp2p or "
+      "~/.local/state/lp2p). Two agents on one machine need two state directories.");
   command.add_option("--interface,-i", options.interfaces,
-                     "Network interface to use (repeatable; default: every interface that is up and can multicast)");
-  command.add_option("--group,-g", options.group,
-                     "App group: only peers of the same group see each other (published as a DNS-SD subtype)");
-  command.add_option("--name,-n", options.name, "Display name shown to other devices (default: this host's name)");
-  command.add_option("--port,-p", options.port, "UDP port of this agent (default: remembered in the state directory)");
+                     "Network interface to use (repeatable; default: every interface that is up "
+                     "and can multicast)");
+  command.add_option(
+      "--group,-g", options.group,
+      "App group: only peers of the same group see each other (published as a DNS-SD subtype)");
+  command.add_option("--name,-n", options.name,
+                     "Display name shown to other devices (default: this host's name)");
+  command.add_option("--port,-p", options.port,
+                     "UDP port of this agent (default: remembered in the state directory)");
   command.add_flag("--verbose,-v", options.verbose, "Log what the agent does (to stderr)");
   command.add_flag("--no-ipv4", options.no_ipv4, "Do not use IPv4 for discovery");
   command.add_flag("--no-ipv6", options.no_ipv6, "Do not use IPv6 for discovery");

@@ -20,7 +20,7 @@ struct AgentOptions {
   std::string state_dir;  // empty: default_state_dir()
   std::vector<std::string> interfaces;
   std::string group;
-  std::string name;  // display name; empty: the host name
+  std::string name;        // display name; empty: the host name
   std::uint16_t port = 0;  // 0: the port remembered in the state directory
   bool verbose = false;
   bool no_ipv4 = false;

@@ -14,10 +14,10 @@
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
-#include <optional>
 #include <iomanip>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 
 #include "agent_options.hpp"
@@ -42,7 +42,8 @@ std::string interface_name(std::uint32_t index) {
 std::string format_address(const discovery::PeerAddress& a) {
   if (!a.ip.v6) return a.ip.to_string() + ":" + std::to_string(a.port);
   std::string host = a.ip.to_string();
-  if (a.ip.bytes[0] == 0xfe && (a.ip.bytes[1] & 0xc0U) == 0x80U) host += "%" + interface_name(a.interface_index);
+  if (a.ip.bytes[0] == 0xfe && (a.ip.bytes[1] & 0xc0U) == 0x80U)
+    host += "%" + interface_name(a.interface_index);
   return "[" + host + "]:" + std::to_string(a.port);
 }
 
@@ -60,7 +61,8 @@ discovery::Discovery::Options discovery_options(const AgentOptions& agent, bool 
 // mDNS traffic counters, printed on exit with --json (for benchmarks and curious users).
 Json stats_json(const discovery::Discovery& d) {
   Json j{{"event", "stats"}};
-  const auto* provider = dynamic_cast<const discovery::DnsSdProvider*>(d.provider(discovery::kDnsSdProvider));
+  const auto* provider =
+      dynamic_cast<const discovery::DnsSdProvider*>(d.provider(discovery::kDnsSdProvider));
   if (provider == nullptr || provider->engine() == nullptr) return j;
   const auto& s = provider->engine()->stats();
   j["packets-sent"] = s.packets_sent;
@@ -69,23 +71,32 @@ Json stats_json(const discovery::Discovery& d) {
   return j;
 }
 
-std::string short_fingerprint(const std::string& fp) { return fp.substr(0, 8); }
+std::string short_fingerprint(const std::string& fp) {
+  return fp.substr(0, 8);
+}
 
 const char* event_name(DirectoryEvent::Kind kind) {
   switch (kind) {
-    case DirectoryEvent::Kind::added: return "added";
-    case DirectoryEvent::Kind::removed: return "removed";
-    case DirectoryEvent::Kind::metadata_changed: return "metadata-changed";
-    case DirectoryEvent::Kind::addresses_changed: return "addresses-changed";
+    case DirectoryEvent::Kind::added:
+      return "added";
+    case DirectoryEvent::Kind::removed:
+      return "removed";
+    case DirectoryEvent::Kind::metadata_changed:
+      return "metadata-changed";
+    case DirectoryEvent::Kind::addresses_changed:
+      return "addresses-changed";
   }
   return "changed";
 }
 
 char event_mark(DirectoryEvent::Kind kind) {
   switch (kind) {
-    case DirectoryEvent::Kind::added: return '+';
-    case DirectoryEvent::Kind::removed: return '-';
-    default: return '~';
+    case DirectoryEvent::Kind::added:
+      return '+';
+    case DirectoryEvent::Kind::removed:
+      return '-';
+    default:
+      return '~';
   }
 }
 
@@ -114,19 +125,23 @@ Json peer_json(const DirectoryEvent& e, double t) {
 
 void print_peer_line(std::ostream& out, const DirectoryEvent& e) {
   std::string addresses;
-  for (const auto& a : e.peer.addresses) addresses += (addresses.empty() ? "" : " ") + format_address(a);
+  for (const auto& a : e.peer.addresses)
+    addresses += (addresses.empty() ? "" : " ") + format_address(a);
   std::string providers;
   for (const auto& p : e.peer.providers) providers += (providers.empty() ? "" : ",") + p;
   const std::string mv = e.peer.metadata_version ? std::to_string(*e.peer.metadata_version) : "?";
-  out << event_mark(e.kind) << ' ' << std::left << std::setw(24) << (e.peer.name + (e.peer.name_truncated ? "…" : ""))
-      << ' ' << std::setw(9) << short_fingerprint(e.peer.fingerprint) << ' ' << std::setw(4) << mv << ' '
-      << std::setw(8) << providers << ' ' << addresses << std::endl;  // flushed: a live view
+  out << event_mark(e.kind) << ' ' << std::left << std::setw(24)
+      << (e.peer.name + (e.peer.name_truncated ? "…" : "")) << ' ' << std::setw(9)
+      << short_fingerprint(e.peer.fingerprint) << ' ' << std::setw(4) << mv << ' ' << std::setw(8)
+      << providers << ' ' << addresses << std::endl;  // flushed: a live view
 }
 
 // Runs `io` until Ctrl-C / SIGTERM or `timeout_s` (0: no timeout); `on_stop` runs first.
 // SIGUSR1 and SIGUSR2 call their handlers (each may be empty).
-void run_until_stopped(boost::asio::io_context& io, double timeout_s, const std::function<void()>& on_stop,
-                       const std::function<void()>& on_usr1 = {}, const std::function<void()>& on_usr2 = {}) {
+void run_until_stopped(boost::asio::io_context& io, double timeout_s,
+                       const std::function<void()>& on_stop,
+                       const std::function<void()>& on_usr1 = {},
+                       const std::function<void()>& on_usr2 = {}) {
   boost::asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   boost::asio::signal_set usr1(io, SIGUSR1);
   boost::asio::signal_set usr2(io, SIGUSR2);
@@ -155,7 +170,8 @@ void run_until_stopped(boost::asio::io_context& io, double timeout_s, const std:
   };
   wait_usr2();
   if (timeout_s > 0) {
-    timeout.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s)));
+    timeout.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(timeout_s)));
     timeout.async_wait([&](const boost::system::error_code& ec) {
       if (!ec) stop();
     });
@@ -205,11 +221,15 @@ int run_advertise(const AdvertiseOptions& options, const Io& io) {
   }
   discovery::OspMetadata osp{identity->fingerprint(), 0, new_auth_token(), serial->sn()};
   const std::string name = display_name_of(options.agent);
-  if (auto r = (*discovery)->start_publishing({name, *port, discovery::make_metadata(osp), identity->fingerprint()}); !r) {
+  if (auto r = (*discovery)
+                   ->start_publishing(
+                       {name, *port, discovery::make_metadata(osp), identity->fingerprint()});
+      !r) {
     io.err << "lp2p advertise: " << r.error().message << '\n';
     return 1;
   }
-  const auto* provider = dynamic_cast<const discovery::DnsSdProvider*>((*discovery)->provider(discovery::kDnsSdProvider));
+  const auto* provider = dynamic_cast<const discovery::DnsSdProvider*>(
+      (*discovery)->provider(discovery::kDnsSdProvider));
   std::vector<std::string> interfaces;
   if (provider != nullptr && provider->engine() != nullptr) {
     for (const auto& itf : provider->engine()->interfaces()) {
@@ -228,11 +248,13 @@ int run_advertise(const AdvertiseOptions& options, const Io& io) {
     j["interfaces"] = interfaces;
     io.out << j.dump() << std::endl;
   } else {
-    io.out << "Advertising \"" << name << "\" (fingerprint " << identity->fingerprint() << ") on UDP port " << *port;
+    io.out << "Advertising \"" << name << "\" (fingerprint " << identity->fingerprint()
+           << ") on UDP port " << *port;
     if (!options.agent.group.empty()) io.out << " in group \"" << options.agent.group << '"';
     io.out << "\n";
     for (const auto& i : interfaces) io.out << "  interface " << i << "\n";
-    io.out << "Other devices see it with `lp2p discover`. Ctrl-C stops (and says goodbye).\n" << std::flush;
+    io.out << "Other devices see it with `lp2p discover`. Ctrl-C stops (and says goodbye).\n"
+           << std::flush;
   }
   run_until_stopped(
       ctx, options.timeout, [&] { (*discovery)->stop_publishing(); },
@@ -240,14 +262,17 @@ int run_advertise(const AdvertiseOptions& options, const Io& io) {
         osp.metadata_version = *osp.metadata_version + 1;
         (*discovery)->update_metadata(discovery::make_metadata(osp));
         if (options.json) {
-          io.out << Json{{"event", "metadata-version"}, {"metadata-version", *osp.metadata_version}}.dump() << std::endl;
+          io.out << Json{{"event", "metadata-version"}, {"metadata-version", *osp.metadata_version}}
+                        .dump()
+                 << std::endl;
         } else {
           io.out << "Metadata version is now " << *osp.metadata_version << std::endl;
         }
       },
       [&] { io.out << stats_json(**discovery).dump() << std::endl; });
   if (options.json) {
-    io.out << stats_json(**discovery).dump() << '\n' << Json{{"event", "stopped"}}.dump() << std::endl;
+    io.out << stats_json(**discovery).dump() << '\n'
+           << Json{{"event", "stopped"}}.dump() << std::endl;
   }
   return 0;
 }
@@ -274,7 +299,8 @@ std::optional<discovery::PeerAddress> parse_host_port(const std::string& text) {
     port = text.substr(close + 2);
   } else {
     const auto colon = text.find(':');
-    if (colon == std::string::npos || text.find(':', colon + 1) != std::string::npos) return std::nullopt;
+    if (colon == std::string::npos || text.find(':', colon + 1) != std::string::npos)
+      return std::nullopt;
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
   }
@@ -288,7 +314,8 @@ std::optional<discovery::PeerAddress> parse_host_port(const std::string& text) {
     if (inet_pton(AF_INET6, host.c_str(), a.ip.bytes.data()) != 1) return std::nullopt;
     a.ip.v6 = true;
     const bool link_local = a.ip.bytes[0] == 0xfe && (a.ip.bytes[1] & 0xc0U) == 0x80U;
-    if (link_local != !scope.empty()) return std::nullopt;  // a link-local address needs its interface
+    if (link_local != !scope.empty())
+      return std::nullopt;  // a link-local address needs its interface
     if (link_local) {
       a.interface_index = if_nametoindex(scope.c_str());
       if (a.interface_index == 0) return std::nullopt;
@@ -314,7 +341,8 @@ int run_discover(const DiscoverOptions& options, const Io& io) {
   if (!options.peer.empty() || !options.fingerprint.empty()) {
     const auto address = parse_host_port(options.peer);
     if (!address || options.fingerprint.empty()) {
-      io.err << "lp2p discover: --peer HOST:PORT and --fp FINGERPRINT go together, e.g. --peer 10.0.0.7:4433 "
+      io.err << "lp2p discover: --peer HOST:PORT and --fp FINGERPRINT go together, e.g. --peer "
+                "10.0.0.7:4433 "
                 "--fp XNJS+wzokyQ2+vjM0QQJgbie5K1rn+niorfnGqyyfNM=\n";
       return 2;
     }
@@ -349,12 +377,16 @@ int run_discover(const DiscoverOptions& options, const Io& io) {
     return 1;
   }
   if (!options.json) {
-    io.out << "Looking for devices" << (options.agent.group.empty() ? "" : " in group \"" + options.agent.group + "\"")
+    io.out << "Looking for devices"
+           << (options.agent.group.empty() ? "" : " in group \"" + options.agent.group + "\"")
            << " (Ctrl-C stops). + found, - gone, ~ changed\n"
-           << "  " << std::left << std::setw(24) << "NAME" << ' ' << std::setw(9) << "FP" << ' ' << std::setw(4) << "MV"
-           << ' ' << std::setw(8) << "VIA" << " ADDRESSES" << std::endl;
+           << "  " << std::left << std::setw(24) << "NAME" << ' ' << std::setw(9) << "FP" << ' '
+           << std::setw(4) << "MV" << ' ' << std::setw(8) << "VIA"
+           << " ADDRESSES" << std::endl;
   }
-  run_until_stopped(ctx, options.timeout, [] {}, {}, [&] { io.out << stats_json(**discovery).dump() << std::endl; });
+  run_until_stopped(
+      ctx, options.timeout, [] {}, {},
+      [&] { io.out << stats_json(**discovery).dump() << std::endl; });
   if (options.json) io.out << stats_json(**discovery).dump() << std::endl;
   return 0;
 }
@@ -393,7 +425,8 @@ int run_ticket(const TicketOptions& options, const Io& io) {
   io.out << *text << '\n';
   if (!options.no_qr) {
     if (auto qr = qr_for_terminal(*text)) io.out << '\n' << *qr;
-    io.out << "\nOn the other device: lp2p discover --ticket " << text->substr(0, 12) << "…  (the whole line above)\n";
+    io.out << "\nOn the other device: lp2p discover --ticket " << text->substr(0, 12)
+           << "…  (the whole line above)\n";
   }
   return 0;
 }
@@ -402,10 +435,12 @@ int run_ticket(const TicketOptions& options, const Io& io) {
 
 void add_advertise_command(CLI::App& parent, const Io& io, int& exit_code) {
   auto options = std::make_shared<AdvertiseOptions>();
-  CLI::App* cmd = parent.add_subcommand("advertise", "Be discoverable on the local network until Ctrl-C");
+  CLI::App* cmd =
+      parent.add_subcommand("advertise", "Be discoverable on the local network until Ctrl-C");
   cmd->footer(
       "Publishes this agent as an Open Screen agent (_openscreen._udp over mDNS/DNS-SD) with its\n"
-      "fingerprint (fp), metadata version (mv) and auth token (at), answers queries until Ctrl-C, then\n"
+      "fingerprint (fp), metadata version (mv) and auth token (at), answers queries until Ctrl-C, "
+      "then\n"
       "says goodbye so that other devices drop it at once.\n"
       "kill -USR1 <pid> bumps the metadata version (other devices see the change);\n"
       "kill -USR2 <pid> prints the mDNS traffic counters.\n\n"
@@ -421,25 +456,34 @@ void add_discover_command(CLI::App& parent, const Io& io, int& exit_code) {
   CLI::App* cmd = parent.add_subcommand("discover", "List devices on the local network, live");
   cmd->footer(
       "Browses for Open Screen agents (mDNS/DNS-SD) and prints each device as it appears (+),\n"
-      "changes (~) or goes away (-): name, fingerprint prefix, metadata version, how it was found,\n"
+      "changes (~) or goes away (-): name, fingerprint prefix, metadata version, how it was "
+      "found,\n"
       "and its addresses. Peers given by --ticket are listed too, without multicast.\n"
       "kill -USR2 <pid> prints the mDNS traffic counters.\n\n"
       "Examples: lp2p discover --timeout 5\n"
       "          lp2p discover --json | jq .name");
   add_agent_options(*cmd, options->agent);
-  cmd->add_flag("--json", options->json, "Print one JSON object per event (added, removed, metadata-changed, addresses-changed)");
-  cmd->add_option("--timeout", options->timeout, "Stop after this many seconds (default: until Ctrl-C)");
-  cmd->add_option("--ticket", options->tickets, "Also list the peer of this ticket (from `lp2p ticket` on that device)");
-  cmd->add_option("--peer", options->peer, "Also list the peer at HOST:PORT (IPv6 as [addr%if]:port); needs --fp");
-  cmd->add_option("--fp", options->fingerprint, "The fingerprint of the --peer (44 base64 characters)");
+  cmd->add_flag(
+      "--json", options->json,
+      "Print one JSON object per event (added, removed, metadata-changed, addresses-changed)");
+  cmd->add_option("--timeout", options->timeout,
+                  "Stop after this many seconds (default: until Ctrl-C)");
+  cmd->add_option("--ticket", options->tickets,
+                  "Also list the peer of this ticket (from `lp2p ticket` on that device)");
+  cmd->add_option("--peer", options->peer,
+                  "Also list the peer at HOST:PORT (IPv6 as [addr%if]:port); needs --fp");
+  cmd->add_option("--fp", options->fingerprint,
+                  "The fingerprint of the --peer (44 base64 characters)");
   cmd->callback([options, &io, &exit_code] { exit_code = run_discover(*options, io); });
 }
 
 void add_ticket_command(CLI::App& parent, const Io& io, int& exit_code) {
   auto options = std::make_shared<TicketOptions>();
-  CLI::App* cmd = parent.add_subcommand("ticket", "Print this device's ticket: how to reach it without multicast");
+  CLI::App* cmd = parent.add_subcommand(
+      "ticket", "Print this device's ticket: how to reach it without multicast");
   cmd->footer(
-      "A ticket is one line (and a QR code) with this device's fingerprint, addresses, port and name.\n"
+      "A ticket is one line (and a QR code) with this device's fingerprint, addresses, port and "
+      "name.\n"
       "Give it to a device on a network that blocks multicast: `lp2p discover --ticket TICKET`.");
   add_agent_options(*cmd, options->agent);
   cmd->add_flag("--no-qr", options->no_qr, "Print only the text");

@@ -1,15 +1,14 @@
 // The `lp2p` command: a CLI11 app whose subcommands come from the registry below.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <array>
 #include <exception>
 #include <iostream>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
-#include "lp2p/version.hpp"
 #include "discovery_commands.hpp"
+#include "lp2p/version.hpp"
 #include "wire_command.hpp"
 
 namespace {

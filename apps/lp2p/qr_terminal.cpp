@@ -7,7 +7,8 @@
 namespace lp2p::cli {
 namespace {
 
-constexpr int kQuietZone = 2;  // modules of light border (4 is the standard; 2 scans fine on screens)
+constexpr int kQuietZone =
+    2;  // modules of light border (4 is the standard; 2 scans fine on screens)
 
 struct QrDeleter {
   void operator()(QRcode* code) const { QRcode_free(code); }
@@ -17,7 +18,8 @@ struct QrDeleter {
 
 Result<std::string> qr_for_terminal(std::string_view text) {
   const std::string copy(text);
-  const std::unique_ptr<QRcode, QrDeleter> code(QRcode_encodeString8bit(copy.c_str(), 0, QR_ECLEVEL_L));
+  const std::unique_ptr<QRcode, QrDeleter> code(
+      QRcode_encodeString8bit(copy.c_str(), 0, QR_ECLEVEL_L));
   if (!code) return make_error(Errc::too_large, "text too long for a QR code");
   const int width = code->width;
   auto dark = [&](int x, int y) {

@@ -29,15 +29,24 @@ enum class Errc {
 
 constexpr std::string_view to_string(Errc code) {
   switch (code) {
-    case Errc::invalid_argument: return "invalid argument";
-    case Errc::truncated: return "truncated";
-    case Errc::malformed: return "malformed";
-    case Errc::wrong_type: return "wrong type";
-    case Errc::missing_field: return "missing field";
-    case Errc::too_large: return "too large";
-    case Errc::too_deep: return "too deep";
-    case Errc::unknown_type_key: return "unknown type key";
-    case Errc::io_error: return "I/O error";
+    case Errc::invalid_argument:
+      return "invalid argument";
+    case Errc::truncated:
+      return "truncated";
+    case Errc::malformed:
+      return "malformed";
+    case Errc::wrong_type:
+      return "wrong type";
+    case Errc::missing_field:
+      return "missing field";
+    case Errc::too_large:
+      return "too large";
+    case Errc::too_deep:
+      return "too deep";
+    case Errc::unknown_type_key:
+      return "unknown type key";
+    case Errc::io_error:
+      return "I/O error";
   }
   return "unknown error";
 }
@@ -52,7 +61,9 @@ struct Error {
   }
 };
 
-inline Error make_error(Errc code, std::string message) { return Error{code, std::move(message)}; }
+inline Error make_error(Errc code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 template <class T>
 class [[nodiscard]] Result {
@@ -88,7 +99,8 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error)
+      : error_(std::move(error)), failed_(true) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool has_value() const { return !failed_; }
   explicit operator bool() const { return has_value(); }
@@ -103,10 +115,10 @@ class [[nodiscard]] Result<void> {
 // Propagates an error out of the enclosing function returning Result<U>. A macro because only a
 // macro can return from its caller.
 // NOLINTNEXTLINE(cppcoreguidelines-macro-usage)
-#define LP2P_TRY(expr)                                   \
-  do {                                                   \
+#define LP2P_TRY(expr)                                     \
+  do {                                                     \
     if (auto lp2p_try_result_ = (expr); !lp2p_try_result_) \
-      return std::move(lp2p_try_result_).error();        \
+      return std::move(lp2p_try_result_).error();          \
   } while (false)
 
 }  // namespace lp2p

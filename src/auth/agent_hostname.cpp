@@ -7,7 +7,8 @@ std::string hostname_label(std::string_view text) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+    const bool keep =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
     out.push_back(keep ? static_cast<char>(c) : '-');
     // One '-' for a whole UTF-8 sequence: skip its continuation bytes (10xxxxxx).
     if (c >= 0xc0) {
@@ -17,7 +18,8 @@ std::string hostname_label(std::string_view text) {
   return out;
 }
 
-std::string agent_hostname(const CertificateSerial& serial, std::string_view instance_name, std::string_view domain) {
+std::string agent_hostname(const CertificateSerial& serial, std::string_view instance_name,
+                           std::string_view domain) {
   if (domain.ends_with('.')) domain.remove_suffix(1);
   return serial.sn() + "." + hostname_label(instance_name) + "." + hostname_label(domain);
 }

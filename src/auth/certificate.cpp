@@ -22,10 +22,13 @@ struct ExtensionDeleter {
   void operator()(X509_EXTENSION* e) const { X509_EXTENSION_free(e); }
 };
 
-Error failed(const std::string& what) { return make_error(Errc::invalid_argument, "agent certificate: " + what); }
+Error failed(const std::string& what) {
+  return make_error(Errc::invalid_argument, "agent certificate: " + what);
+}
 
 Result<void> set_common_name(X509_NAME* name, const std::string& cn) {
-  if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.c_str()),
+  if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                 reinterpret_cast<const unsigned char*>(cn.c_str()),
                                  static_cast<int>(cn.size()), -1, 0) != 1) {
     return failed("cannot set CN \"" + cn + "\"");
   }
@@ -36,14 +39,17 @@ Result<void> add_extension(X509* cert, int nid, const std::string& value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  const std::unique_ptr<X509_EXTENSION, ExtensionDeleter> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
-  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) return failed("cannot add extension " + value);
+  const std::unique_ptr<X509_EXTENSION, ExtensionDeleter> ext(
+      X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1)
+    return failed("cannot add extension " + value);
   return {};
 }
 
 }  // namespace
 
-Result<std::vector<std::uint8_t>> make_agent_certificate(EVP_PKEY* key, const CertificateRequest& request) {
+Result<std::vector<std::uint8_t>> make_agent_certificate(EVP_PKEY* key,
+                                                         const CertificateRequest& request) {
   if (request.hostname.empty() || request.hostname.size() > 255) return failed("bad hostname");
   const std::unique_ptr<X509, X509Deleter> cert(X509_new());
   if (!cert || X509_set_version(cert.get(), 2) != 1) return failed("out of memory");  // 2 = v3
@@ -55,7 +61,9 @@ Result<std::vector<std::uint8_t>> make_agent_certificate(EVP_PKEY* key, const Ce
     return failed("cannot set the serial");
   }
 
-  const auto seconds = [](auto d) { return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(d).count()); };
+  const auto seconds = [](auto d) {
+    return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+  };
   std::time_t now = std::chrono::system_clock::to_time_t(request.now);  // OpenSSL takes time_t*
   if (X509_time_adj_ex(X509_getm_notBefore(cert.get()), 0, -seconds(kBackdate), &now) == nullptr ||
       X509_time_adj_ex(X509_getm_notAfter(cert.get()), 0, seconds(kValidity), &now) == nullptr) {
@@ -63,7 +71,8 @@ Result<std::vector<std::uint8_t>> make_agent_certificate(EVP_PKEY* key, const Ce
   }
 
   LP2P_TRY(set_common_name(X509_get_subject_name(cert.get()), request.hostname));
-  LP2P_TRY(set_common_name(X509_get_issuer_name(cert.get()), request.model_name.empty() ? "lp2p" : request.model_name));
+  LP2P_TRY(set_common_name(X509_get_issuer_name(cert.get()),
+                           request.model_name.empty() ? "lp2p" : request.model_name));
   if (X509_set_pubkey(cert.get(), key) != 1) return failed("cannot set the public key");
 
   LP2P_TRY(add_extension(cert.get(), NID_key_usage, "critical,digitalSignature"));

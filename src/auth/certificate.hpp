@@ -25,6 +25,7 @@ struct CertificateRequest {
 };
 
 // The certificate, DER-encoded, signed with `key` (ECDSA with SHA-256).
-Result<std::vector<std::uint8_t>> make_agent_certificate(EVP_PKEY* key, const CertificateRequest& request);
+Result<std::vector<std::uint8_t>> make_agent_certificate(EVP_PKEY* key,
+                                                         const CertificateRequest& request);
 
 }  // namespace lp2p::auth

@@ -20,12 +20,16 @@ namespace {
 constexpr const char* kKeyFile = "agent-key.pem";
 
 struct FileCloser {
-  void operator()(std::FILE* f) const { (void)std::fclose(f); }  // NOLINT(cppcoreguidelines-owning-memory)
+  void operator()(std::FILE* f) const {
+    (void)std::fclose(f);
+  }  // NOLINT(cppcoreguidelines-owning-memory)
 };
 
 }  // namespace
 
-void Identity::KeyDeleter::operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+void Identity::KeyDeleter::operator()(EVP_PKEY* key) const {
+  EVP_PKEY_free(key);
+}
 
 std::string fingerprint_of_spki(std::span<const std::uint8_t> spki_der) {
   std::array<std::uint8_t, SHA256_DIGEST_LENGTH> digest{};
@@ -39,13 +43,18 @@ Identity::Identity(std::unique_ptr<EVP_PKEY, KeyDeleter> key, std::vector<std::u
 Result<Identity> Identity::load_or_create(const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return make_error(Errc::io_error, "cannot create state directory " + dir.string() + ": " + ec.message());
+  if (ec)
+    return make_error(Errc::io_error,
+                      "cannot create state directory " + dir.string() + ": " + ec.message());
   const auto path = dir / kKeyFile;
   std::unique_ptr<EVP_PKEY, KeyDeleter> key;
   if (std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "r")); f) {
     key.reset(PEM_read_PrivateKey(f.get(), nullptr, nullptr, nullptr));
     if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_EC) {
-      return make_error(Errc::malformed, path.string() + " does not hold a P-256 private key; move it away to start a new identity");
+      return make_error(
+          Errc::malformed,
+          path.string() +
+              " does not hold a P-256 private key; move it away to start a new identity");
     }
   } else {
     key.reset(EVP_EC_gen("P-256"));
@@ -53,15 +62,19 @@ Result<Identity> Identity::load_or_create(const std::filesystem::path& dir) {
     // Written to a temporary file with mode 0600, then renamed: a crash leaves no half key.
     const auto temporary = dir / (std::string(kKeyFile) + ".tmp");
     const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) return make_error(Errc::io_error, "cannot write " + temporary.string() + ": " + std::strerror(errno));
+    if (fd < 0)
+      return make_error(Errc::io_error,
+                        "cannot write " + temporary.string() + ": " + std::strerror(errno));
     std::unique_ptr<std::FILE, FileCloser> out(fdopen(fd, "w"));
-    if (!out || PEM_write_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
+    if (!out ||
+        PEM_write_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
         std::fflush(out.get()) != 0 || fsync(fd) != 0) {
       return make_error(Errc::io_error, "cannot write " + temporary.string());
     }
     out.reset();
     std::filesystem::rename(temporary, path, ec);
-    if (ec) return make_error(Errc::io_error, "cannot create " + path.string() + ": " + ec.message());
+    if (ec)
+      return make_error(Errc::io_error, "cannot create " + path.string() + ": " + ec.message());
   }
   const int size = i2d_PUBKEY(key.get(), nullptr);
   if (size <= 0) return make_error(Errc::malformed, "cannot encode the public key");

@@ -33,11 +33,13 @@ Result<CertificateSerial> load(const std::filesystem::path& path) {
   std::string base_hex;
   std::uint64_t counter = 0;
   if (!(in >> base_hex >> counter) || counter > UINT32_MAX) {
-    return make_error(Errc::malformed, path.string() + " is damaged; remove it to start a new serial");
+    return make_error(Errc::malformed,
+                      path.string() + " is damaged; remove it to start a new serial");
   }
   auto base = from_hex(base_hex);
   if (!base || base->size() != 16) {
-    return make_error(Errc::malformed, path.string() + " is damaged; remove it to start a new serial");
+    return make_error(Errc::malformed,
+                      path.string() + " is damaged; remove it to start a new serial");
   }
   CertificateSerial serial;
   std::copy(base->begin(), base->end(), serial.base.begin());
@@ -50,11 +52,14 @@ Result<CertificateSerial> load(const std::filesystem::path& path) {
 std::array<std::uint8_t, 20> CertificateSerial::bytes() const {
   std::array<std::uint8_t, 20> out{};
   std::copy(base.begin(), base.end(), out.begin());
-  for (int i = 0; i < 4; ++i) out[16 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(counter >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    out[16 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(counter >> (24 - 8 * i));
   return out;
 }
 
-std::string CertificateSerial::sn() const { return base64url(bytes()); }
+std::string CertificateSerial::sn() const {
+  return base64url(bytes());
+}
 
 Result<CertificateSerial> load_or_create_serial(const std::filesystem::path& dir) {
   const auto path = dir / kSerialFile;
@@ -74,7 +79,8 @@ Result<CertificateSerial> load_or_create_serial(const std::filesystem::path& dir
 Result<CertificateSerial> next_serial(const std::filesystem::path& dir) {
   auto serial = load_or_create_serial(dir);
   if (!serial) return serial;
-  if (serial->counter == UINT32_MAX) return make_error(Errc::too_large, "certificate serial counter exhausted");
+  if (serial->counter == UINT32_MAX)
+    return make_error(Errc::too_large, "certificate serial counter exhausted");
   ++serial->counter;
   LP2P_TRY(store(dir, *serial));
   return serial;

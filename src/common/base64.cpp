@@ -5,15 +5,18 @@
 namespace lp2p {
 namespace {
 
-constexpr std::string_view kStandard = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr std::string_view kUrl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view kStandard =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kUrl =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 std::string encode(std::span<const std::uint8_t> bytes, std::string_view alphabet, bool pad) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
+    const std::uint32_t v =
+        (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
     for (int shift = 18; shift >= 0; shift -= 6) out.push_back(alphabet[(v >> shift) & 0x3fU]);
   }
   const std::size_t rest = bytes.size() - i;
@@ -39,8 +42,12 @@ int value_of(char c) {
 
 }  // namespace
 
-std::string base64(std::span<const std::uint8_t> bytes) { return encode(bytes, kStandard, true); }
-std::string base64url(std::span<const std::uint8_t> bytes) { return encode(bytes, kUrl, false); }
+std::string base64(std::span<const std::uint8_t> bytes) {
+  return encode(bytes, kStandard, true);
+}
+std::string base64url(std::span<const std::uint8_t> bytes) {
+  return encode(bytes, kUrl, false);
+}
 
 std::optional<std::vector<std::uint8_t>> from_base64(std::string_view text) {
   while (text.ends_with('=')) text.remove_suffix(1);

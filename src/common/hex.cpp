@@ -38,8 +38,8 @@ Result<std::vector<std::uint8_t>> from_hex(std::string_view text) {
     }
     const int value = nibble(c);
     if (value < 0) {
-      return make_error(Errc::invalid_argument,
-                        "not a hex digit: '" + std::string(1, c) + "' at offset " + std::to_string(i));
+      return make_error(Errc::invalid_argument, "not a hex digit: '" + std::string(1, c) +
+                                                    "' at offset " + std::to_string(i));
     }
     if (high < 0) {
       high = value;

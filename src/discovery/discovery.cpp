@@ -6,9 +6,12 @@
 
 namespace lp2p::discovery {
 
-Discovery::Discovery(boost::asio::io_context& io, Options options) : io_(io), options_(std::move(options)) {}
+Discovery::Discovery(boost::asio::io_context& io, Options options)
+    : io_(io), options_(std::move(options)) {}
 
-Discovery::~Discovery() { *alive_ = false; }
+Discovery::~Discovery() {
+  *alive_ = false;
+}
 
 Result<std::unique_ptr<Discovery>> Discovery::create(boost::asio::io_context& io, Options options) {
   std::unique_ptr<Discovery> d(new Discovery(io, std::move(options)));
@@ -68,9 +71,11 @@ void Discovery::update_metadata(const Metadata& metadata) {
   for (auto& p : providers_) p->update_metadata(metadata);
 }
 
-Result<void> Discovery::add_ticket(const Ticket& ticket) {  // NOLINT(readability-make-member-function-const): changes a provider
+Result<void> Discovery::add_ticket(
+    const Ticket& ticket) {  // NOLINT(readability-make-member-function-const): changes a provider
   auto* manual = dynamic_cast<ManualProvider*>(provider(kManualProvider));
-  if (manual == nullptr) return make_error(Errc::invalid_argument, "the manual provider is not enabled");
+  if (manual == nullptr)
+    return make_error(Errc::invalid_argument, "the manual provider is not enabled");
   return manual->add(ticket);
 }
 

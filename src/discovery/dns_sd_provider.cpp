@@ -17,13 +17,16 @@ std::string lower(std::string text) {
 // A DNS-friendly host label unique to this agent: "lp2p-" and the start of its fingerprint.
 std::string host_label(const std::string& fingerprint) {
   std::string label = "lp2p-";
-  for (const char c : fingerprint.substr(0, 12)) label.push_back(std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '-');
+  for (const char c : fingerprint.substr(0, 12))
+    label.push_back(std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '-');
   return lower(label);
 }
 
 // The DNS-SD subtype label of an app group: "_" + group, as RFC 6763 §7.1 subtypes are written
 // (python3-zeroconf, for one, browses only underscore subtypes).
-std::string subtype_label(const std::string& group) { return group.starts_with('_') ? group : "_" + group; }
+std::string subtype_label(const std::string& group) {
+  return group.starts_with('_') ? group : "_" + group;
+}
 
 }  // namespace
 
@@ -53,8 +56,10 @@ Result<void> DnsSdProvider::ensure_engine() {
   auto engine = mdns::MdnsEngine::create(context_.io, options);
   if (!engine) return std::move(engine).error();
   engine_ = std::move(*engine);
-  engine_->on_service([this](const mdns::ServiceEvent& e, const mdns::NetInterface& itf) { on_service(e, itf); });
-  engine_->on_renamed([this](const std::string& instance, const std::string&) { instance_ = instance; });
+  engine_->on_service(
+      [this](const mdns::ServiceEvent& e, const mdns::NetInterface& itf) { on_service(e, itf); });
+  engine_->on_renamed(
+      [this](const std::string& instance, const std::string&) { instance_ = instance; });
   return {};
 }
 
@@ -77,10 +82,12 @@ void DnsSdProvider::stop_browsing() {
 }
 
 Result<void> DnsSdProvider::start_publishing(const PublishInfo& info) {
-  if (info.port == 0) return make_error(Errc::invalid_argument, "publishing needs the port peers connect to");
+  if (info.port == 0)
+    return make_error(Errc::invalid_argument, "publishing needs the port peers connect to");
   LP2P_TRY(ensure_engine());
   instance_ = instance_label(info.display_name);
-  mdns::ServiceInstance service{instance_, openscreen_service(), {}, info.port, to_txt(info.metadata)};
+  mdns::ServiceInstance service{
+      instance_, openscreen_service(), {}, info.port, to_txt(info.metadata)};
   if (!context_.group.empty()) service.subtypes.push_back(subtype_label(context_.group));
   engine_->publish(std::move(service), host_label(info.fingerprint));
   return {};
@@ -104,7 +111,8 @@ void DnsSdProvider::on_service(const mdns::ServiceEvent& event, const mdns::NetI
   const Metadata metadata = parse_txt(event.service.txt);
   auto osp = osp_metadata(metadata);
   if (!osp) {
-    spdlog::warn("dns-sd: ignoring \"{}\" on {}: {}", event.service.label, itf.name, osp.error().message);
+    spdlog::warn("dns-sd: ignoring \"{}\" on {}: {}", event.service.label, itf.name,
+                 osp.error().message);
     context_.directory.remove(kDnsSdProvider, key);
     context_.changed();
     return;
@@ -118,7 +126,8 @@ void DnsSdProvider::on_service(const mdns::ServiceEvent& event, const mdns::NetI
     s.name.pop_back();
     s.name_truncated = true;
   }
-  for (const auto& ip : event.service.addresses) s.addresses.push_back({ip, event.service.port, itf.index});
+  for (const auto& ip : event.service.addresses)
+    s.addresses.push_back({ip, event.service.port, itf.index});
   s.metadata = metadata;
   context_.directory.update(std::move(s));
   context_.changed();

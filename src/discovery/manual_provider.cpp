@@ -24,13 +24,17 @@ Result<void> ManualProvider::start_browsing() {
   return {};
 }
 
-void ManualProvider::stop_browsing() { browsing_ = false; }
+void ManualProvider::stop_browsing() {
+  browsing_ = false;
+}
 
 Result<void> ManualProvider::add(const Ticket& ticket) {
   if (!is_fingerprint(ticket.fingerprint)) {
-    return make_error(Errc::invalid_argument, "a fingerprint is 44 base64 characters, like the fp in `lp2p discover`");
+    return make_error(Errc::invalid_argument,
+                      "a fingerprint is 44 base64 characters, like the fp in `lp2p discover`");
   }
-  if (ticket.addresses.empty()) return make_error(Errc::invalid_argument, "a manual peer needs an address");
+  if (ticket.addresses.empty())
+    return make_error(Errc::invalid_argument, "a manual peer needs an address");
   peers_[ticket.fingerprint] = ticket;
   if (browsing_) report(ticket);
   return {};

@@ -13,7 +13,8 @@ Metadata parse_txt(const std::vector<std::string>& strings) {
     const std::size_t eq = s.find('=');
     std::string key = s.substr(0, eq);
     if (key.empty()) continue;  // RFC 6763 §6.4: a string starting with '=' is ignored
-    std::ranges::transform(key, key.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::ranges::transform(key, key.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     std::string value = eq == std::string::npos ? std::string() : s.substr(eq + 1);
     out.emplace(std::move(key), std::move(value));  // emplace keeps the first
   }
@@ -48,13 +49,16 @@ Result<OspMetadata> osp_metadata(const Metadata& metadata) {
   }
   out.fingerprint = fp->second;
   if (const auto mv = metadata.find(std::string(kTxtMetadataVersion)); mv != metadata.end()) {
-    const auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(mv->second.data()), mv->second.size());
+    const auto bytes =
+        std::span(reinterpret_cast<const std::uint8_t*>(mv->second.data()), mv->second.size());
     const auto v = wire::decode_varint(bytes);
     // osp-brief §7 #9: a bad mv means "changed"; nullopt makes the caller refresh agent-info.
     if (v && v->length == bytes.size()) out.metadata_version = v->value;
   }
-  if (const auto at = metadata.find(std::string(kTxtAuthToken)); at != metadata.end()) out.auth_token = at->second;
-  if (const auto sn = metadata.find(std::string(kTxtSerial)); sn != metadata.end()) out.serial = sn->second;
+  if (const auto at = metadata.find(std::string(kTxtAuthToken)); at != metadata.end())
+    out.auth_token = at->second;
+  if (const auto sn = metadata.find(std::string(kTxtSerial)); sn != metadata.end())
+    out.serial = sn->second;
   return out;
 }
 

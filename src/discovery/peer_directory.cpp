@@ -15,7 +15,8 @@ std::string slot(std::string_view provider, std::string_view key) {
 
 bool iequals(std::string_view a, std::string_view b) {
   return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
   });
 }
 
@@ -28,7 +29,8 @@ void PeerDirectory::remember(const std::string& fingerprint) {
 void PeerDirectory::update(Sighting sighting) {
   const std::string s = slot(sighting.provider, sighting.key);
   // The same slot may now name another fingerprint (a device re-keyed): drop the old one.
-  if (auto previous = owner_.find(s); previous != owner_.end() && previous->second != sighting.fingerprint) {
+  if (auto previous = owner_.find(s);
+      previous != owner_.end() && previous->second != sighting.fingerprint) {
     remove(sighting.provider, sighting.key);
   }
   const std::string fp = sighting.fingerprint;
@@ -57,7 +59,8 @@ std::optional<Peer> PeerDirectory::merged(const std::string& fingerprint) const 
   std::uint64_t newest = 0;
   for (const auto& [s, entry] : it->second) {
     const auto& [seq, sighting] = entry;
-    peer.addresses.insert(peer.addresses.end(), sighting.addresses.begin(), sighting.addresses.end());
+    peer.addresses.insert(peer.addresses.end(), sighting.addresses.begin(),
+                          sighting.addresses.end());
     peer.providers.push_back(sighting.provider);
     if (seq >= newest) {
       newest = seq;
@@ -74,9 +77,11 @@ std::optional<Peer> PeerDirectory::merged(const std::string& fingerprint) const 
   }
   // std::unique, not std::ranges::unique: clang 14 cannot compile the latter with libstdc++ 12.
   std::ranges::sort(peer.addresses);
-  peer.addresses.erase(std::unique(peer.addresses.begin(), peer.addresses.end()), peer.addresses.end());
+  peer.addresses.erase(std::unique(peer.addresses.begin(), peer.addresses.end()),
+                       peer.addresses.end());
   std::ranges::sort(peer.providers);
-  peer.providers.erase(std::unique(peer.providers.begin(), peer.providers.end()), peer.providers.end());
+  peer.providers.erase(std::unique(peer.providers.begin(), peer.providers.end()),
+                       peer.providers.end());
   if (auto osp = osp_metadata(peer.metadata)) peer.metadata_version = osp->metadata_version;
   return peer;
 }
@@ -102,7 +107,9 @@ std::vector<DirectoryEvent> PeerDirectory::take_events() {
   return events;
 }
 
-std::optional<Peer> PeerDirectory::find(std::string_view fingerprint) const { return merged(std::string(fingerprint)); }
+std::optional<Peer> PeerDirectory::find(std::string_view fingerprint) const {
+  return merged(std::string(fingerprint));
+}
 
 std::vector<Peer> PeerDirectory::peers() const {
   std::vector<Peer> out;

@@ -22,14 +22,15 @@ struct PeerAddress {
   std::uint16_t port = 0;
   std::uint32_t interface_index = 0;  // needed to dial IPv6 link-local addresses
   bool operator==(const PeerAddress&) const = default;
-  auto operator<=>(const PeerAddress&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 bug
+  auto operator<=>(const PeerAddress&) const =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 bug
 };
 
 struct Sighting {
   std::string provider;  // "dns-sd", "manual", ...
   std::string key;       // unique within the provider
   std::string fingerprint;
-  std::string name;       // display name as advertised
+  std::string name;  // display name as advertised
   bool name_truncated = false;
   std::vector<PeerAddress> addresses;
   Metadata metadata;
@@ -39,8 +40,9 @@ struct Peer {
   std::string fingerprint;
   std::string name;
   bool name_truncated = false;
-  std::vector<PeerAddress> addresses;  // sorted, without duplicates; interface only for IPv6 link-local
-  Metadata metadata;                   // from the most recent sighting
+  std::vector<PeerAddress>
+      addresses;      // sorted, without duplicates; interface only for IPv6 link-local
+  Metadata metadata;  // from the most recent sighting
   std::optional<std::uint64_t> metadata_version;
   std::vector<std::string> providers;  // sorted
   bool operator==(const Peer&) const = default;
@@ -69,7 +71,7 @@ class PeerDirectory {
 
   // fingerprint → (provider + '\0' + key) → sighting; sequence numbers order the sightings.
   std::map<std::string, std::map<std::string, std::pair<std::uint64_t, Sighting>>> sightings_;
-  std::map<std::string, std::string> owner_;  // provider + '\0' + key → fingerprint
+  std::map<std::string, std::string> owner_;           // provider + '\0' + key → fingerprint
   std::map<std::string, std::optional<Peer>> before_;  // state at the start of the batch
   std::uint64_t sequence_ = 0;
 };

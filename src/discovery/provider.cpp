@@ -32,14 +32,16 @@ void register_provider(std::string name, ProviderFactory factory) {
   r.factories[std::move(name)] = std::move(factory);
 }
 
-Result<std::unique_ptr<Provider>> create_provider(std::string_view name, const ProviderContext& context) {
+Result<std::unique_ptr<Provider>> create_provider(std::string_view name,
+                                                  const ProviderContext& context) {
   Registry& r = registry();
   ProviderFactory factory;
   {
     const std::lock_guard lock(r.mutex);
     auto it = r.factories.find(name);
     if (it == r.factories.end()) {
-      return make_error(Errc::invalid_argument, "no discovery provider named \"" + std::string(name) + "\"");
+      return make_error(Errc::invalid_argument,
+                        "no discovery provider named \"" + std::string(name) + "\"");
     }
     factory = it->second;
   }

@@ -64,7 +64,8 @@ using ProviderFactory = std::function<Result<std::unique_ptr<Provider>>(const Pr
 // Providers register by name once per process; the built-in ones ("dns-sd", "manual") are
 // registered before the first lookup.
 void register_provider(std::string name, ProviderFactory factory);
-Result<std::unique_ptr<Provider>> create_provider(std::string_view name, const ProviderContext& context);
+Result<std::unique_ptr<Provider>> create_provider(std::string_view name,
+                                                  const ProviderContext& context);
 std::vector<std::string> provider_names();
 
 inline constexpr std::string_view kDnsSdProvider = "dns-sd";

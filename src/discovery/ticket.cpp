@@ -16,7 +16,8 @@ Result<std::string> encode_ticket(const Ticket& ticket) {
   if (!is_fingerprint(ticket.fingerprint) || !fp || fp->size() != 32) {
     return make_error(Errc::invalid_argument, "ticket needs a 44-character base64 fingerprint");
   }
-  if (ticket.addresses.empty()) return make_error(Errc::invalid_argument, "ticket needs at least one address");
+  if (ticket.addresses.empty())
+    return make_error(Errc::invalid_argument, "ticket needs at least one address");
   std::vector<std::uint8_t> cbor;
   wire::CborWriter w(cbor);
   w.map(5);
@@ -36,13 +37,16 @@ Result<std::string> encode_ticket(const Ticket& ticket) {
 }
 
 Result<Ticket> decode_ticket(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) text.remove_suffix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0)
+    text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0)
+    text.remove_prefix(1);
   if (!text.starts_with(kTicketPrefix)) {
     return make_error(Errc::invalid_argument, "not an lp2p ticket (tickets start with \"lp2p1\")");
   }
   const auto cbor = from_base64(text.substr(kTicketPrefix.size()));
-  if (!cbor) return make_error(Errc::malformed, "ticket: damaged (not base64url); copy it again in full");
+  if (!cbor)
+    return make_error(Errc::malformed, "ticket: damaged (not base64url); copy it again in full");
   using namespace wire::detail;
   wire::CborCursor c(*cbor);
   const Where where{"ticket", nullptr, 0, {}};
@@ -55,15 +59,21 @@ Result<Ticket> decode_ticket(std::string_view text) {
       case 0: {
         auto fp = read_bytes(c, where.at(0, "fingerprint"));
         if (!fp) return std::move(fp).error();
-        if (fp->size() != 32) return make_error(Errc::malformed, "ticket: fingerprint is not 32 bytes");
+        if (fp->size() != 32)
+          return make_error(Errc::malformed, "ticket: fingerprint is not 32 bytes");
         t.fingerprint = base64(*fp);
         return true;
       }
-      case 1: return store(ips, read_array<wire::Bytes>(c, where.at(1, "addresses"), read_bytes));
-      case 2: return store(port, read_uint(c, where.at(2, "port")));
-      case 3: return store(t.name, read_text(c, where.at(3, "name")));
-      case 4: return store(indexes, read_array<std::uint64_t>(c, where.at(4, "interfaces"), read_uint));
-      default: return false;
+      case 1:
+        return store(ips, read_array<wire::Bytes>(c, where.at(1, "addresses"), read_bytes));
+      case 2:
+        return store(port, read_uint(c, where.at(2, "port")));
+      case 3:
+        return store(t.name, read_text(c, where.at(3, "name")));
+      case 4:
+        return store(indexes, read_array<std::uint64_t>(c, where.at(4, "interfaces"), read_uint));
+      default:
+        return false;
     }
   });
   if (!seen) return std::move(seen).error();

@@ -1,8 +1,8 @@
 // A ticket: everything needed to reach a peer without multicast, as one copy-pasteable string —
 // fingerprint, every candidate address, port and display name. Format: "lp2p1" followed by the
-// base64url (no padding) of a CBOR map {0: fingerprint (32 raw bytes), 1: [address bytes (4 or 16)],
-// 2: port, 3: display name, ? 4: [interface index per address]}. Letters, digits, '-' and '_' only,
-// so it survives chat apps, shells and QR codes.
+// base64url (no padding) of a CBOR map {0: fingerprint (32 raw bytes), 1: [address bytes (4 or
+// 16)], 2: port, 3: display name, ? 4: [interface index per address]}. Letters, digits, '-' and '_'
+// only, so it survives chat apps, shells and QR codes.
 #pragma once
 
 #include <string>

@@ -78,7 +78,8 @@ class Reader {
       }
       wire_size += 1 + length;
       if (wire_size > kMaxNameSize) return error(at, "name longer than 255 bytes");
-      if (at + 1 + length > packet_.size()) return error(at, "label runs past the end of the packet");
+      if (at + 1 + length > packet_.size())
+        return error(at, "label runs past the end of the packet");
       labels.emplace_back(reinterpret_cast<const char*>(packet_.data() + at + 1), length);
       at += 1 + length;
     }
@@ -120,7 +121,8 @@ Result<RecordData> decode_rdata(Reader& reader, std::uint16_t type, std::size_t 
       auto priority = reader.u16();
       auto weight = reader.u16();
       auto port = reader.u16();
-      if (!priority || !weight || !port) return Reader::error(reader.offset(), "SRV record cut off");
+      if (!priority || !weight || !port)
+        return Reader::error(reader.offset(), "SRV record cut off");
       srv.priority = *priority;
       srv.weight = *weight;
       srv.port = *port;
@@ -134,7 +136,8 @@ Result<RecordData> decode_rdata(Reader& reader, std::uint16_t type, std::size_t 
       while (reader.offset() < end) {
         auto size = reader.u8();
         if (!size) return std::move(size).error();
-        if (reader.offset() + *size > end) return Reader::error(reader.offset(), "TXT string overruns rdata");
+        if (reader.offset() + *size > end)
+          return Reader::error(reader.offset(), "TXT string overruns rdata");
         auto text = reader.bytes(*size, "TXT string");
         if (!text) return std::move(text).error();
         txt.strings.emplace_back(reinterpret_cast<const char*>(text->data()), text->size());
@@ -144,7 +147,8 @@ Result<RecordData> decode_rdata(Reader& reader, std::uint16_t type, std::size_t 
       return check_end(std::move(txt));
     }
     case RecordType::a: {
-      if (length != 4) return Reader::error(reader.offset(), "A record of " + std::to_string(length) + " bytes");
+      if (length != 4)
+        return Reader::error(reader.offset(), "A record of " + std::to_string(length) + " bytes");
       AData a;
       auto bytes = reader.bytes(4, "A record");
       if (!bytes) return std::move(bytes).error();
@@ -152,7 +156,9 @@ Result<RecordData> decode_rdata(Reader& reader, std::uint16_t type, std::size_t 
       return RecordData{a};
     }
     case RecordType::aaaa: {
-      if (length != 16) return Reader::error(reader.offset(), "AAAA record of " + std::to_string(length) + " bytes");
+      if (length != 16)
+        return Reader::error(reader.offset(),
+                             "AAAA record of " + std::to_string(length) + " bytes");
       AaaaData a;
       auto bytes = reader.bytes(16, "AAAA record");
       if (!bytes) return std::move(bytes).error();
@@ -179,7 +185,8 @@ Result<RecordData> decode_rdata(Reader& reader, std::uint16_t type, std::size_t 
         for (std::size_t i = 0; i < bits->size(); ++i) {
           for (unsigned bit = 0; bit < 8; ++bit) {
             if (((*bits)[i] & (0x80U >> bit)) != 0) {
-              nsec.types.push_back(static_cast<std::uint16_t>((std::size_t{*window} << 8) | (i * 8 + bit)));
+              nsec.types.push_back(
+                  static_cast<std::uint16_t>((std::size_t{*window} << 8) | (i * 8 + bit)));
             }
           }
         }
@@ -291,7 +298,9 @@ Result<DnsMessage> decode(std::span<const std::uint8_t> packet) {
   return message;
 }
 
-PacketWriter::PacketWriter(std::size_t max_size) : max_size_(max_size) { packet_.resize(kHeaderSize); }
+PacketWriter::PacketWriter(std::size_t max_size) : max_size_(max_size) {
+  packet_.resize(kHeaderSize);
+}
 
 void PacketWriter::set_header(const DnsMessage& header) {
   std::uint16_t flags = 0;
@@ -326,7 +335,8 @@ void write_name(std::vector<std::uint8_t>& out, const DnsName& name, Compression
   for (std::size_t i = 0; i < labels.size(); ++i) {
     std::vector<std::string> suffix;
     for (std::size_t j = i; j < labels.size(); ++j) suffix.push_back(lowered(labels[j]));
-    const auto hit = std::ranges::find(known, suffix, &std::pair<std::vector<std::string>, std::uint16_t>::first);
+    const auto hit = std::ranges::find(known, suffix,
+                                       &std::pair<std::vector<std::string>, std::uint16_t>::first);
     if (hit != known.end()) {
       put16(out, static_cast<std::uint16_t>(0xc000U | hit->second));
       return;
@@ -374,7 +384,8 @@ void write_rdata(std::vector<std::uint8_t>& out, const RecordData& data, Compres
             if (sizes[w] == 0) continue;
             out.push_back(static_cast<std::uint8_t>(w));
             out.push_back(static_cast<std::uint8_t>(sizes[w]));
-            out.insert(out.end(), windows[w].begin(), windows[w].begin() + static_cast<std::ptrdiff_t>(sizes[w]));
+            out.insert(out.end(), windows[w].begin(),
+                       windows[w].begin() + static_cast<std::ptrdiff_t>(sizes[w]));
           }
         } else {
           out.insert(out.end(), d.bytes.begin(), d.bytes.end());
@@ -390,8 +401,10 @@ bool PacketWriter::add_question(const Question& question) {
   const std::size_t names = names_.size();
   write_name(packet_, question.name, &names_);
   put16(packet_, question.type);
-  put16(packet_, static_cast<std::uint16_t>(question.rrclass | (question.unicast_response ? kTopBit : 0)));
-  if (packet_.size() > max_size_ || counts_[kQuestion] == std::numeric_limits<std::uint16_t>::max()) {
+  put16(packet_,
+        static_cast<std::uint16_t>(question.rrclass | (question.unicast_response ? kTopBit : 0)));
+  if (packet_.size() > max_size_ ||
+      counts_[kQuestion] == std::numeric_limits<std::uint16_t>::max()) {
     packet_.resize(size);
     names_.resize(names);
     return false;
@@ -412,7 +425,8 @@ bool PacketWriter::add_record(const ResourceRecord& record, int section) {
   write_rdata(packet_, record.data, &names_);
   const std::size_t length = packet_.size() - length_at - 2;
   auto& count = counts_[static_cast<std::size_t>(section)];
-  if (packet_.size() > max_size_ || length > 0xffff || count == std::numeric_limits<std::uint16_t>::max()) {
+  if (packet_.size() > max_size_ || length > 0xffff ||
+      count == std::numeric_limits<std::uint16_t>::max()) {
     packet_.resize(size);
     names_.resize(names);
     return false;
@@ -423,9 +437,15 @@ bool PacketWriter::add_record(const ResourceRecord& record, int section) {
   return true;
 }
 
-bool PacketWriter::add_answer(const ResourceRecord& record) { return add_record(record, kAnswer); }
-bool PacketWriter::add_authority(const ResourceRecord& record) { return add_record(record, kAuthority); }
-bool PacketWriter::add_additional(const ResourceRecord& record) { return add_record(record, kAdditional); }
+bool PacketWriter::add_answer(const ResourceRecord& record) {
+  return add_record(record, kAnswer);
+}
+bool PacketWriter::add_authority(const ResourceRecord& record) {
+  return add_record(record, kAuthority);
+}
+bool PacketWriter::add_additional(const ResourceRecord& record) {
+  return add_record(record, kAdditional);
+}
 
 bool PacketWriter::empty() const {
   return std::ranges::all_of(counts_, [](std::uint16_t c) { return c == 0; });

@@ -63,7 +63,8 @@ Result<std::vector<NetInterface>> multicast_interfaces(const std::vector<std::st
         const bool exists = flags_by_name.contains(name);
         return make_error(Errc::invalid_argument,
                           "interface " + name +
-                              (exists ? " is down or cannot multicast (try: ip link set " + name + " up multicast on)"
+                              (exists ? " is down or cannot multicast (try: ip link set " + name +
+                                            " up multicast on)"
                                       : " does not exist"));
       }
       out.push_back(it->second);

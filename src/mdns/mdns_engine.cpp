@@ -28,11 +28,15 @@ std::vector<IpAddress> MdnsEngine::published_addresses(const NetInterface& itf) 
 MdnsEngine::MdnsEngine(boost::asio::io_context& io, Options options)
     : options_(std::move(options)), random_(seed_of(options_.seed)), timer_(io), poll_timer_(io) {}
 
-Result<std::unique_ptr<MdnsEngine>> MdnsEngine::create(boost::asio::io_context& io, Options options) {
-  if (!options.ipv4 && !options.ipv6) return make_error(Errc::invalid_argument, "mDNS needs IPv4 or IPv6");
+Result<std::unique_ptr<MdnsEngine>> MdnsEngine::create(boost::asio::io_context& io,
+                                                       Options options) {
+  if (!options.ipv4 && !options.ipv6)
+    return make_error(Errc::invalid_argument, "mDNS needs IPv4 or IPv6");
   std::unique_ptr<MdnsEngine> engine(new MdnsEngine(io, std::move(options)));
   MdnsEngine* self = engine.get();
-  auto handler = [self](std::span<const std::uint8_t> packet, const Endpoint& from) { self->on_packet(packet, from); };
+  auto handler = [self](std::span<const std::uint8_t> packet, const Endpoint& from) {
+    self->on_packet(packet, from);
+  };
   if (engine->options_.ipv4) {
     auto s = MdnsSocket::open(io, false, kMdnsPort, handler);
     if (!s) return std::move(s).error();
@@ -107,7 +111,8 @@ void MdnsEngine::add_interface(const NetInterface& itf) {
   const TimePoint now = Clock::now();
   for (const auto& name : browsing_) p->querier.browse(name, now);
   if (published_) {
-    p->responder = std::make_unique<Responder>(*published_, HostInfo{host_label_, published_addresses(itf)}, random_, now);
+    p->responder = std::make_unique<Responder>(
+        *published_, HostInfo{host_label_, published_addresses(itf)}, random_, now);
   }
   spdlog::debug("mdns: using interface {} (index {})", itf.name, itf.index);
   drain(*p);
@@ -120,7 +125,8 @@ void MdnsEngine::publish(ServiceInstance service, std::string host_label) {
   host_label_ = std::move(host_label);
   const TimePoint now = Clock::now();
   for (auto& [index, p] : interfaces_) {
-    p->responder = std::make_unique<Responder>(*published_, HostInfo{host_label_, published_addresses(p->itf)}, random_, now);
+    p->responder = std::make_unique<Responder>(
+        *published_, HostInfo{host_label_, published_addresses(p->itf)}, random_, now);
     drain(*p);
   }
   schedule();
@@ -167,13 +173,13 @@ void MdnsEngine::on_packet(std::span<const std::uint8_t> packet, const Endpoint&
   if (it == interfaces_.end()) return;  // an interface we do not use
   auto message = decode(packet);
   if (message && message->skipped_records > 0) {
-    spdlog::debug("mdns: {} malformed record(s) skipped in a packet from {}", message->skipped_records,
-                  from.address.to_string());
+    spdlog::debug("mdns: {} malformed record(s) skipped in a packet from {}",
+                  message->skipped_records, from.address.to_string());
   }
   if (!message) {
     ++stats_.malformed_packets;
-    spdlog::warn("mdns: ignoring packet from {} on {}: {}", from.address.to_string(), it->second->itf.name,
-                 message.error().describe());
+    spdlog::warn("mdns: ignoring packet from {} on {}: {}", from.address.to_string(),
+                 it->second->itf.name, message.error().describe());
     return;
   }
   PerInterface& p = *it->second;
@@ -190,7 +196,8 @@ void MdnsEngine::drain(PerInterface& p) {
     for (auto& o : p.responder->take_outgoing()) out.push_back(std::move(o));
     for (const auto& event : p.responder->take_events()) {
       if (event.kind == Responder::Event::Kind::renamed) {
-        spdlog::info("mdns: name conflict on {}: now \"{}\" on host {}", p.itf.name, event.instance, event.host);
+        spdlog::info("mdns: name conflict on {}: now \"{}\" on host {}", p.itf.name, event.instance,
+                     event.host);
         if (published_) published_->instance = event.instance;
         if (on_renamed_) on_renamed_(event.instance, event.host);
       }
@@ -221,7 +228,8 @@ void MdnsEngine::drain(PerInterface& p) {
 void MdnsEngine::schedule() {
   std::optional<TimePoint> next;
   for (const auto& [index, p] : interfaces_) {
-    for (auto t : {p->querier.next_wakeup(), p->responder ? p->responder->next_wakeup() : std::nullopt}) {
+    for (auto t :
+         {p->querier.next_wakeup(), p->responder ? p->responder->next_wakeup() : std::nullopt}) {
       if (t && (!next || *t < *next)) next = t;
     }
   }

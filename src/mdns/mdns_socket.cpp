@@ -40,7 +40,7 @@ MdnsSocket::~MdnsSocket() {
 }
 
 Result<std::unique_ptr<MdnsSocket>> MdnsSocket::open(boost::asio::io_context& io, bool ipv6,
-                                                      std::uint16_t port, Handler handler) {
+                                                     std::uint16_t port, Handler handler) {
   std::unique_ptr<MdnsSocket> s(new MdnsSocket(io, ipv6, port, std::move(handler)));
   boost::system::error_code ec;
   s->socket_.open(ipv6 ? boost::asio::ip::udp::v6() : boost::asio::ip::udp::v4(), ec);
@@ -57,7 +57,8 @@ Result<std::unique_ptr<MdnsSocket>> MdnsSocket::open(boost::asio::io_context& io
     sockaddr_in6 any{};
     any.sin6_family = AF_INET6;
     any.sin6_port = htons(port);
-    if (bind(fd, reinterpret_cast<const sockaddr*>(&any), sizeof any) != 0) return os_error("bind [::]:5353");
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&any), sizeof any) != 0)
+      return os_error("bind [::]:5353");
   } else {
     LP2P_TRY(set(fd, IPPROTO_IP, IP_MULTICAST_TTL, 255, "IP_MULTICAST_TTL"));
     LP2P_TRY(set(fd, IPPROTO_IP, IP_MULTICAST_LOOP, on, "IP_MULTICAST_LOOP"));
@@ -67,7 +68,8 @@ Result<std::unique_ptr<MdnsSocket>> MdnsSocket::open(boost::asio::io_context& io
     sockaddr_in any{};
     any.sin_family = AF_INET;
     any.sin_port = htons(port);
-    if (bind(fd, reinterpret_cast<const sockaddr*>(&any), sizeof any) != 0) return os_error("bind 0.0.0.0:5353");
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&any), sizeof any) != 0)
+      return os_error("bind 0.0.0.0:5353");
   }
   s->socket_.non_blocking(true, ec);
   s->wait();
@@ -109,7 +111,8 @@ void MdnsSocket::leave(const NetInterface& itf) {
   (void)setsockopt(fd, IPPROTO_IP, IP_DROP_MEMBERSHIP, &m, sizeof m);
 }
 
-Result<void> MdnsSocket::send_multicast(std::span<const std::uint8_t> packet, std::uint32_t interface_index) {
+Result<void> MdnsSocket::send_multicast(std::span<const std::uint8_t> packet,
+                                        std::uint32_t interface_index) {
   return send(packet, Endpoint{group(ipv6_), port_, interface_index});
 }
 
@@ -118,7 +121,8 @@ Result<void> MdnsSocket::send_unicast(std::span<const std::uint8_t> packet, cons
 }
 
 Result<void> MdnsSocket::send(std::span<const std::uint8_t> packet, const Endpoint& to) {
-  iovec iov{const_cast<std::uint8_t*>(packet.data()), packet.size()};  // NOLINT: sendmsg does not write
+  iovec iov{const_cast<std::uint8_t*>(packet.data()),
+            packet.size()};  // NOLINT: sendmsg does not write
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;

@@ -12,8 +12,8 @@ constexpr auto kFirstQueryMin = milliseconds(20);
 constexpr auto kFirstQueryMax = milliseconds(120);
 constexpr auto kMaxQueryInterval = std::chrono::hours(1);
 constexpr auto kGoodbyeGrace = seconds(1);
-constexpr unsigned kRefreshCount = 4;   // at 80, 85, 90 and 95 % of the TTL
-constexpr unsigned kLookupTries = 4;    // direct queries for missing records: 0, 1, 2, 4 s
+constexpr unsigned kRefreshCount = 4;       // at 80, 85, 90 and 95 % of the TTL
+constexpr unsigned kLookupTries = 4;        // direct queries for missing records: 0, 1, 2, 4 s
 constexpr auto kLookupPause = seconds(60);  // then a pause before the next round
 
 constexpr auto kPtr = static_cast<std::uint16_t>(RecordType::ptr);
@@ -48,7 +48,8 @@ std::string cache_key(const ResourceRecord& r) {
 
 // The moment a fraction of a record's TTL has passed since it was received.
 TimePoint at_fraction(TimePoint received, std::uint32_t ttl, double fraction) {
-  return received + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(ttl * fraction));
+  return received +
+         std::chrono::duration_cast<Duration>(std::chrono::duration<double>(ttl * fraction));
 }
 
 }  // namespace
@@ -66,7 +67,8 @@ void Querier::stop_browse(const DnsName& name) {
 std::vector<const Querier::Entry*> Querier::find(const DnsName& name, std::uint16_t type) const {
   std::vector<const Entry*> out;
   const std::string prefix = key_prefix(name, type);
-  for (auto it = cache_.lower_bound(prefix); it != cache_.end() && it->first.starts_with(prefix); ++it) {
+  for (auto it = cache_.lower_bound(prefix); it != cache_.end() && it->first.starts_with(prefix);
+       ++it) {
     out.push_back(&it->second);
   }
   return out;
@@ -82,7 +84,8 @@ void Querier::add_record(const ResourceRecord& record, const IpAddress& source, 
   }
   if (record.cache_flush) {
     const std::string prefix = key_prefix(record.name, record.type);
-    for (auto other = cache_.lower_bound(prefix); other != cache_.end() && other->first.starts_with(prefix); ++other) {
+    for (auto other = cache_.lower_bound(prefix);
+         other != cache_.end() && other->first.starts_with(prefix); ++other) {
       Entry& e = other->second;
       if (other->first != key && now - e.received > kGoodbyeGrace) {
         e.expires = std::min(e.expires, now + kGoodbyeGrace);
@@ -130,9 +133,11 @@ void Querier::refresh(TimePoint now) {
   for (auto& [key, e] : cache_) {
     if (e.refreshes_sent >= kRefreshCount || e.next_refresh > now) continue;
     ++e.refreshes_sent;
-    e.next_refresh = at_fraction(e.received, e.record.ttl, 0.80 + 0.05 * e.refreshes_sent + 0.02 * random_.unit());
+    e.next_refresh = at_fraction(e.received, e.record.ttl,
+                                 0.80 + 0.05 * e.refreshes_sent + 0.02 * random_.unit());
     // NSEC only says what a name lacks; nothing needs it kept fresh.
-    if (!wanted(e.record) || e.record.type == static_cast<std::uint16_t>(RecordType::nsec)) continue;
+    if (!wanted(e.record) || e.record.type == static_cast<std::uint16_t>(RecordType::nsec))
+      continue;
     Question q{e.record.name, e.record.type, kClassIn, false};
     if (std::ranges::find(questions, q) == questions.end()) questions.push_back(std::move(q));
   }
@@ -145,7 +150,8 @@ std::vector<ResourceRecord> Querier::known_answers(const Question& question, Tim
     // RFC 6762 §7.1: only answers with more than half their TTL left.
     if (e->expires - now > seconds(e->record.ttl) / 2) {
       ResourceRecord r = e->record;
-      r.ttl = static_cast<std::uint32_t>(std::chrono::duration_cast<seconds>(e->expires - now).count());
+      r.ttl =
+          static_cast<std::uint32_t>(std::chrono::duration_cast<seconds>(e->expires - now).count());
       r.cache_flush = false;
       out.push_back(std::move(r));
     }
@@ -173,7 +179,8 @@ void Querier::send_query(const std::vector<Question>& questions, TimePoint now) 
   outgoing_.push_back({writer.finish(), std::nullopt});
 }
 
-void Querier::request_missing(const DnsName& name, std::vector<std::uint16_t> types, TimePoint now) {
+void Querier::request_missing(const DnsName& name, std::vector<std::uint16_t> types,
+                              TimePoint now) {
   for (auto& l : lookups_) {
     if (l.name == name) {
       for (auto t : types) {
@@ -216,8 +223,13 @@ void Querier::resolve(TimePoint now) {
       if (txts.empty()) continue;
       const Entry* newest_txt = *std::ranges::max_element(txts, {}, &Entry::received);
       std::ranges::sort(addresses);
-      found[key] = ResolvedService{instance, instance.labels().front(), b.name, srv.target, srv.port,
-                                   std::get<TxtData>(newest_txt->record.data).strings, std::move(addresses)};
+      found[key] = ResolvedService{instance,
+                                   instance.labels().front(),
+                                   b.name,
+                                   srv.target,
+                                   srv.port,
+                                   std::get<TxtData>(newest_txt->record.data).strings,
+                                   std::move(addresses)};
     }
   }
   for (const auto& [key, service] : services_) {
@@ -241,7 +253,9 @@ void Querier::on_packet(const DnsMessage& message, const Endpoint& from, TimePoi
     for (const auto& q : message.questions) {
       if (q.unicast_response) continue;
       for (auto& b : browses_) {
-        if (!(q.name == b.name) || (q.type != kPtr && q.type != static_cast<std::uint16_t>(RecordType::any))) continue;
+        if (!(q.name == b.name) ||
+            (q.type != kPtr && q.type != static_cast<std::uint16_t>(RecordType::any)))
+          continue;
         const auto ours = known_answers({b.name, kPtr, kClassIn, false}, now);
         const bool covered = std::ranges::all_of(ours, [&](const ResourceRecord& k) {
           return std::ranges::any_of(message.answers, [&](const ResourceRecord& theirs) {
@@ -272,7 +286,8 @@ void Querier::on_timer(TimePoint now) {
   for (auto& b : browses_) {
     if (b.next_query > now) continue;
     due.push_back({b.name, kPtr, kClassIn, false});
-    b.interval = b.interval == Duration{0} ? Duration(seconds(1)) : std::min<Duration>(b.interval * 2, kMaxQueryInterval);
+    b.interval = b.interval == Duration{0} ? Duration(seconds(1))
+                                           : std::min<Duration>(b.interval * 2, kMaxQueryInterval);
     b.next_query = now + b.interval;
   }
   for (auto& l : lookups_) {
@@ -296,7 +311,8 @@ void Querier::on_timer(TimePoint now) {
 
 std::vector<ServiceEvent> Querier::forget_all() {
   std::vector<ServiceEvent> events = take_events();
-  for (auto& [key, service] : services_) events.push_back({ServiceEvent::Kind::removed, std::move(service)});
+  for (auto& [key, service] : services_)
+    events.push_back({ServiceEvent::Kind::removed, std::move(service)});
   services_.clear();
   cache_.clear();
   per_source_.clear();

@@ -34,9 +34,9 @@
 namespace lp2p::mdns {
 
 struct ResolvedService {
-  DnsName instance;        // full name: <instance>.<service>
-  std::string label;       // the instance label alone
-  DnsName service;         // the browsed name it was found under
+  DnsName instance;   // full name: <instance>.<service>
+  std::string label;  // the instance label alone
+  DnsName service;    // the browsed name it was found under
   DnsName host;
   std::uint16_t port = 0;
   std::vector<std::string> txt;
@@ -103,7 +103,8 @@ class Querier {
   void expire(TimePoint now);
   void refresh(TimePoint now);
   void send_query(const std::vector<Question>& questions, TimePoint now);
-  [[nodiscard]] std::vector<ResourceRecord> known_answers(const Question& question, TimePoint now) const;
+  [[nodiscard]] std::vector<ResourceRecord> known_answers(const Question& question,
+                                                          TimePoint now) const;
   void resolve(TimePoint now);
   void request_missing(const DnsName& name, std::vector<std::uint16_t> types, TimePoint now);
   [[nodiscard]] bool wanted(const ResourceRecord& record) const;

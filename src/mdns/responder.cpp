@@ -32,7 +32,9 @@ bool known(const ResourceRecord& ours, const std::vector<ResourceRecord>& known_
   });
 }
 
-bool is_type(const ResourceRecord& r, RecordType type) { return r.type == static_cast<std::uint16_t>(type); }
+bool is_type(const ResourceRecord& r, RecordType type) {
+  return r.type == static_cast<std::uint16_t>(type);
+}
 
 // RFC 6762 §8.2 order: class, then type, then rdata bytes; each side's records sorted first.
 using TieKey = std::tuple<std::uint16_t, std::uint16_t, std::vector<std::uint8_t>>;
@@ -52,7 +54,8 @@ void add_unique(std::vector<ResourceRecord>& list, const ResourceRecord& record)
 
 }  // namespace
 
-Responder::Responder(ServiceInstance service, HostInfo host, Random& random, TimePoint now, Options options)
+Responder::Responder(ServiceInstance service, HostInfo host, Random& random, TimePoint now,
+                     Options options)
     : service_(std::move(service)),
       host_(std::move(host)),
       original_instance_(service_.instance),
@@ -81,7 +84,8 @@ void Responder::start_probing(TimePoint now, Duration delay) {
 std::vector<ResourceRecord> Responder::unique_records_named(const DnsName& name) const {
   std::vector<ResourceRecord> out;
   for (const auto& p : records_) {
-    if (p.unique && !is_type(p.record, RecordType::nsec) && p.record.name == name) out.push_back(p.record);
+    if (p.unique && !is_type(p.record, RecordType::nsec) && p.record.name == name)
+      out.push_back(p.record);
   }
   return out;
 }
@@ -134,14 +138,16 @@ void Responder::update_addresses(std::vector<IpAddress> addresses, TimePoint now
   std::vector<ResourceRecord> goodbyes;
   for (const auto& old : before) {
     if (!is_type(old.record, RecordType::a) && !is_type(old.record, RecordType::aaaa)) continue;
-    const bool kept = std::ranges::any_of(records_, [&](const PublishedRecord& p) { return same_record(p.record, old.record); });
+    const bool kept = std::ranges::any_of(
+        records_, [&](const PublishedRecord& p) { return same_record(p.record, old.record); });
     if (kept) continue;
     ResourceRecord bye = old.record;
     bye.ttl = 0;
     goodbyes.push_back(std::move(bye));
   }
   if (!goodbyes.empty()) emit(goodbyes, {}, std::nullopt, now);
-  changed_types_ = {static_cast<std::uint16_t>(RecordType::a), static_cast<std::uint16_t>(RecordType::aaaa)};
+  changed_types_ = {static_cast<std::uint16_t>(RecordType::a),
+                    static_cast<std::uint16_t>(RecordType::aaaa)};
   changed_announcements_left_ = kAnnouncementCount;
   next_change_ = now;
 }
@@ -222,8 +228,10 @@ bool Responder::conflicts_with(const ResourceRecord& theirs) const {
   // only a record of one of our types with other data is a conflict (§9).
   if (state_ == State::probing) return true;
   if (!same_type_differs) return false;
-  // A host with several addresses has several A records: theirs conflicts only if it is none of them.
-  return std::ranges::none_of(records_, [&](const PublishedRecord& p) { return same_record(p.record, theirs); });
+  // A host with several addresses has several A records: theirs conflicts only if it is none of
+  // them.
+  return std::ranges::none_of(
+      records_, [&](const PublishedRecord& p) { return same_record(p.record, theirs); });
 }
 
 void Responder::handle_conflict(const DnsName& name, TimePoint now) {
@@ -317,11 +325,14 @@ void Responder::answer(const DnsMessage& message, const Endpoint& from, TimePoin
         add_unique(unicast, r);
         continue;
       }
-      if (!never && since < (probe ? Duration(kProbeDefenseRateLimit) : Duration(kMulticastRateLimit))) continue;
+      if (!never &&
+          since < (probe ? Duration(kProbeDefenseRateLimit) : Duration(kMulticastRateLimit)))
+        continue;
       add_unique(multicast, r);
       shared = shared || !records_[i].unique;
     }
-    if (name_owned && !type_found && nsec != nullptr) add_unique(legacy ? unicast : multicast, *nsec);
+    if (name_owned && !type_found && nsec != nullptr)
+      add_unique(legacy ? unicast : multicast, *nsec);
   }
   // Additional records (RFC 6763 §12): what a browser needs next, so it need not ask again.
   for (const auto* answers : {&multicast, &unicast}) {
@@ -341,7 +352,8 @@ void Responder::answer(const DnsMessage& message, const Endpoint& from, TimePoin
   }
   std::erase_if(additionals, [&](const ResourceRecord& r) {
     return known(r, message.answers) ||
-           std::ranges::any_of(multicast, [&](const ResourceRecord& m) { return same_record(m, r); }) ||
+           std::ranges::any_of(multicast,
+                               [&](const ResourceRecord& m) { return same_record(m, r); }) ||
            std::ranges::any_of(unicast, [&](const ResourceRecord& u) { return same_record(u, r); });
   });
 
@@ -360,11 +372,13 @@ void Responder::answer(const DnsMessage& message, const Endpoint& from, TimePoin
   if (multicast.empty()) return;
   Duration delay{0};
   if (message.truncated) {
-    delay = random_.between(milliseconds(400), milliseconds(500));  // §7.2: more known answers coming
+    delay =
+        random_.between(milliseconds(400), milliseconds(500));  // §7.2: more known answers coming
   } else if (shared) {
     delay = random_.between(milliseconds(20), milliseconds(120));  // §6: shared records
   }
-  pending_.push_back({now + delay, std::nullopt, false, 0, {}, std::move(multicast), std::move(additionals)});
+  pending_.push_back(
+      {now + delay, std::nullopt, false, 0, {}, std::move(multicast), std::move(additionals)});
   flush_pending(now);
 }
 
@@ -390,7 +404,8 @@ void Responder::flush_pending(TimePoint now) {
   if (!answers.empty()) emit(answers, additionals, std::nullopt, now);
 }
 
-void Responder::emit(const std::vector<ResourceRecord>& answers, const std::vector<ResourceRecord>& additionals,
+void Responder::emit(const std::vector<ResourceRecord>& answers,
+                     const std::vector<ResourceRecord>& additionals,
                      const std::optional<Endpoint>& unicast, TimePoint now, std::uint16_t id,
                      const std::vector<Question>& questions) {
   DnsMessage header;
@@ -415,7 +430,8 @@ void Responder::emit(const std::vector<ResourceRecord>& answers, const std::vect
       }
     }
   }
-  for (const auto& r : additionals) (void)writer.add_additional(r);  // optional: drop what does not fit
+  for (const auto& r : additionals)
+    (void)writer.add_additional(r);  // optional: drop what does not fit
   if (!writer.empty()) outgoing_.push_back({writer.finish(), unicast});
 }
 

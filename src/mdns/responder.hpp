@@ -87,9 +87,9 @@ class Responder {
   void answer(const DnsMessage& message, const Endpoint& from, TimePoint now);
   void suppress_duplicates(const DnsMessage& response);
   void flush_pending(TimePoint now);
-  void emit(const std::vector<ResourceRecord>& answers, const std::vector<ResourceRecord>& additionals,
-            const std::optional<Endpoint>& unicast, TimePoint now, std::uint16_t id = 0,
-            const std::vector<Question>& questions = {});
+  void emit(const std::vector<ResourceRecord>& answers,
+            const std::vector<ResourceRecord>& additionals, const std::optional<Endpoint>& unicast,
+            TimePoint now, std::uint16_t id = 0, const std::vector<Question>& questions = {});
   [[nodiscard]] bool conflicts_with(const ResourceRecord& theirs) const;
   [[nodiscard]] std::vector<ResourceRecord> unique_records_named(const DnsName& name) const;
 
@@ -109,8 +109,8 @@ class Responder {
   unsigned announcements_sent_ = 0;
   unsigned changed_announcements_left_ = 0;  // re-announcing changed records
   std::vector<std::uint16_t> changed_types_;
-  std::optional<TimePoint> next_step_;     // probe or announcement
-  std::optional<TimePoint> next_change_;   // re-announcement of changed records
+  std::optional<TimePoint> next_step_;    // probe or announcement
+  std::optional<TimePoint> next_change_;  // re-announcement of changed records
   std::vector<TimePoint> recent_conflicts_;
   std::vector<Pending> pending_;
   std::vector<Outgoing> outgoing_;

@@ -14,9 +14,13 @@ const DnsName& local_domain() {
   return name;
 }
 
-DnsName instance_name(const ServiceInstance& service) { return service.service.with_prefix(service.instance); }
+DnsName instance_name(const ServiceInstance& service) {
+  return service.service.with_prefix(service.instance);
+}
 
-DnsName host_name(const HostInfo& host) { return local_domain().with_prefix(host.label); }
+DnsName host_name(const HostInfo& host) {
+  return local_domain().with_prefix(host.label);
+}
 
 DnsName subtype_name(const ServiceInstance& service, const std::string& subtype) {
   return service.service.with_prefix("_sub").with_prefix(subtype);
@@ -26,18 +30,21 @@ std::vector<PublishedRecord> service_records(const ServiceInstance& service, con
   const DnsName instance = instance_name(service);
   const DnsName hostname = host_name(host);
   auto record = [](DnsName name, RecordType type, bool unique, std::uint32_t ttl, RecordData data) {
-    return PublishedRecord{
-        ResourceRecord{std::move(name), static_cast<std::uint16_t>(type), kClassIn, unique, ttl, std::move(data)},
-        unique};
+    return PublishedRecord{ResourceRecord{std::move(name), static_cast<std::uint16_t>(type),
+                                          kClassIn, unique, ttl, std::move(data)},
+                           unique};
   };
   std::vector<PublishedRecord> out;
-  out.push_back(record(service.service, RecordType::ptr, false, kOtherRecordTtl, PtrData{instance}));
+  out.push_back(
+      record(service.service, RecordType::ptr, false, kOtherRecordTtl, PtrData{instance}));
   for (const auto& subtype : service.subtypes) {
-    out.push_back(record(subtype_name(service, subtype), RecordType::ptr, false, kOtherRecordTtl, PtrData{instance}));
+    out.push_back(record(subtype_name(service, subtype), RecordType::ptr, false, kOtherRecordTtl,
+                         PtrData{instance}));
   }
   out.push_back(record(services_enumeration_name(), RecordType::ptr, false, kOtherRecordTtl,
                        PtrData{service.service}));
-  out.push_back(record(instance, RecordType::srv, true, kHostRecordTtl, SrvData{0, 0, service.port, hostname}));
+  out.push_back(record(instance, RecordType::srv, true, kHostRecordTtl,
+                       SrvData{0, 0, service.port, hostname}));
   out.push_back(record(instance, RecordType::txt, true, kOtherRecordTtl, TxtData{service.txt}));
   bool has_v4 = false;
   bool has_v6 = false;
@@ -57,12 +64,14 @@ std::vector<PublishedRecord> service_records(const ServiceInstance& service, con
   // NSEC (RFC 6762 §6.1): says which types these names have, so that a query for a missing type
   // (AAAA on an IPv4-only host) gets a negative answer instead of silence.
   out.push_back(record(instance, RecordType::nsec, true, kHostRecordTtl,
-                       NsecData{instance, {static_cast<std::uint16_t>(RecordType::txt),
-                                           static_cast<std::uint16_t>(RecordType::srv)}}));
+                       NsecData{instance,
+                                {static_cast<std::uint16_t>(RecordType::txt),
+                                 static_cast<std::uint16_t>(RecordType::srv)}}));
   std::vector<std::uint16_t> host_types;
   if (has_v4) host_types.push_back(static_cast<std::uint16_t>(RecordType::a));
   if (has_v6) host_types.push_back(static_cast<std::uint16_t>(RecordType::aaaa));
-  out.push_back(record(hostname, RecordType::nsec, true, kHostRecordTtl, NsecData{hostname, host_types}));
+  out.push_back(
+      record(hostname, RecordType::nsec, true, kHostRecordTtl, NsecData{hostname, host_types}));
   return out;
 }
 

@@ -11,17 +11,17 @@
 
 namespace lp2p::mdns {
 
-inline constexpr std::uint32_t kHostRecordTtl = 120;     // SRV, A, AAAA, NSEC: name a host
-inline constexpr std::uint32_t kOtherRecordTtl = 4500;   // PTR, TXT
-const DnsName& services_enumeration_name();  // _services._dns-sd._udp.local
-const DnsName& local_domain();  // local
+inline constexpr std::uint32_t kHostRecordTtl = 120;    // SRV, A, AAAA, NSEC: name a host
+inline constexpr std::uint32_t kOtherRecordTtl = 4500;  // PTR, TXT
+const DnsName& services_enumeration_name();             // _services._dns-sd._udp.local
+const DnsName& local_domain();                          // local
 
 struct ServiceInstance {
-  std::string instance;              // the instance label, at most 63 bytes
-  DnsName service;                   // e.g. _openscreen._udp.local
+  std::string instance;               // the instance label, at most 63 bytes
+  DnsName service;                    // e.g. _openscreen._udp.local
   std::vector<std::string> subtypes;  // each published as <subtype>._sub.<service>
   std::uint16_t port = 0;
-  std::vector<std::string> txt;      // "key=value" strings
+  std::vector<std::string> txt;  // "key=value" strings
 };
 
 struct HostInfo {

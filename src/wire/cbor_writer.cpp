@@ -20,7 +20,9 @@ void CborWriter::uint(std::uint64_t value) {
 }
 
 void CborWriter::text(std::string_view value) {
-  head([&](unsigned char* b, std::size_t n) { return cbor_encode_string_start(value.size(), b, n); });
+  head([&](unsigned char* b, std::size_t n) {
+    return cbor_encode_string_start(value.size(), b, n);
+  });
   out_.insert(out_.end(), value.begin(), value.end());
 }
 
@@ -30,7 +32,8 @@ void CborWriter::bytes(std::span<const std::uint8_t> value) {
 }
 
 void CborWriter::bytes_head(std::size_t size) {
-  head([size](unsigned char* b, std::size_t n) { return cbor_encode_bytestring_start(size, b, n); });
+  head(
+      [size](unsigned char* b, std::size_t n) { return cbor_encode_bytestring_start(size, b, n); });
 }
 
 void CborWriter::array(std::size_t size) {

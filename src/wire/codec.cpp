@@ -17,8 +17,8 @@ std::string Where::text() const {
 Error wrong_type(const Where& where, std::string_view expected, const CborEvent& got) {
   // A break where an item must be is broken CBOR, not a value of the wrong type.
   if (got.kind == CborKind::brk) {
-    return make_error(Errc::malformed, where.text() + ": unexpected CBOR break where " + std::string(expected) +
-                                           " should be");
+    return make_error(Errc::malformed, where.text() + ": unexpected CBOR break where " +
+                                           std::string(expected) + " should be");
   }
   return make_error(Errc::wrong_type, where.text() + ": expected " + std::string(expected) +
                                           ", got " + std::string(describe(got.kind)));
@@ -29,7 +29,8 @@ Error missing_field(const Where& where, std::uint64_t key, std::string_view name
                                              std::to_string(key) + " (" + std::string(name) + ")");
 }
 
-Result<void> require(const SeenKeys& seen, const Where& where, std::initializer_list<FieldName> required) {
+Result<void> require(const SeenKeys& seen, const Where& where,
+                     std::initializer_list<FieldName> required) {
   for (const FieldName& f : required) {
     if (!seen.has(f.key)) return missing_field(where, f.key, f.name);
   }
@@ -109,10 +110,14 @@ Result<ArrayHead> read_array_head(CborCursor& cursor, const Where& where) {
   auto head = cursor.next();
   if (!head) return std::move(head).error();
   switch (head->kind) {
-    case CborKind::array: return ArrayHead{head->value, false};
-    case CborKind::array_start: return ArrayHead{0, true};
-    case CborKind::null: return ArrayHead{0, false};
-    default: return wrong_type(where, "array", *head);
+    case CborKind::array:
+      return ArrayHead{head->value, false};
+    case CborKind::array_start:
+      return ArrayHead{0, true};
+    case CborKind::null:
+      return ArrayHead{0, false};
+    default:
+      return wrong_type(where, "array", *head);
   }
 }
 
@@ -127,7 +132,8 @@ Result<bool> consume_break(CborCursor& cursor) {
 Result<ArrayHead> read_map_head(CborCursor& cursor, const Where& where) {
   auto head = cursor.next();
   if (!head) return std::move(head).error();
-  if (head->kind != CborKind::map && head->kind != CborKind::map_start) return wrong_type(where, "map", *head);
+  if (head->kind != CborKind::map && head->kind != CborKind::map_start)
+    return wrong_type(where, "map", *head);
   LP2P_TRY(cursor.enter());  // left by next_map_key at the map's end
   return ArrayHead{head->value, head->kind == CborKind::map_start};
 }
@@ -153,8 +159,8 @@ Result<MapKey> next_map_key(CborCursor& cursor, const Where& where, const ArrayH
     return MapKey{MapKey::Kind::skipped, 0};
   }
   if (!seen.mark(key->value)) {
-    return make_error(Errc::malformed, where.text() + ": key " + std::to_string(key->value) +
-                                           " appears twice");
+    return make_error(Errc::malformed,
+                      where.text() + ": key " + std::to_string(key->value) + " appears twice");
   }
   return MapKey{MapKey::Kind::integer, key->value};
 }
@@ -188,31 +194,46 @@ Result<Message> decode_body(std::uint64_t type_key, std::span<const std::uint8_t
   using namespace detail;
   const auto name = type_name(type_key);
   if (!name) {
-    return make_error(Errc::unknown_type_key, "unknown message type key " + std::to_string(type_key));
+    return make_error(Errc::unknown_type_key,
+                      "unknown message type key " + std::to_string(type_key));
   }
   CborCursor cursor(body);
   const Where where{*name, nullptr, 0, {}};
   Result<Message> message = [&]() -> Result<Message> {
     switch (static_cast<TypeKey>(type_key)) {
-      case TypeKey::agent_info_request: return decode_agent_info_request(cursor, where);
-      case TypeKey::agent_info_response: return decode_agent_info_response(cursor, where);
-      case TypeKey::agent_info_event: return decode_agent_info_event(cursor, where);
-      case TypeKey::agent_status_request: return decode_agent_status_request(cursor, where);
-      case TypeKey::agent_status_response: return decode_agent_status_response(cursor, where);
-      case TypeKey::auth_capabilities: return decode_auth_capabilities(cursor, where);
-      case TypeKey::auth_spake2_handshake: return decode_auth_spake2_handshake(cursor, where);
-      case TypeKey::auth_spake2_confirmation: return decode_auth_spake2_confirmation(cursor, where);
-      case TypeKey::auth_status: return decode_auth_status(cursor, where);
-      case TypeKey::data_channel_open_request: return decode_data_channel_open_request(cursor, where);
-      case TypeKey::data_channel_open_response: return decode_data_channel_open_response(cursor, where);
-      case TypeKey::data_frame: return decode_data_frame(cursor, where);
+      case TypeKey::agent_info_request:
+        return decode_agent_info_request(cursor, where);
+      case TypeKey::agent_info_response:
+        return decode_agent_info_response(cursor, where);
+      case TypeKey::agent_info_event:
+        return decode_agent_info_event(cursor, where);
+      case TypeKey::agent_status_request:
+        return decode_agent_status_request(cursor, where);
+      case TypeKey::agent_status_response:
+        return decode_agent_status_response(cursor, where);
+      case TypeKey::auth_capabilities:
+        return decode_auth_capabilities(cursor, where);
+      case TypeKey::auth_spake2_handshake:
+        return decode_auth_spake2_handshake(cursor, where);
+      case TypeKey::auth_spake2_confirmation:
+        return decode_auth_spake2_confirmation(cursor, where);
+      case TypeKey::auth_status:
+        return decode_auth_status(cursor, where);
+      case TypeKey::data_channel_open_request:
+        return decode_data_channel_open_request(cursor, where);
+      case TypeKey::data_channel_open_response:
+        return decode_data_channel_open_response(cursor, where);
+      case TypeKey::data_frame:
+        return decode_data_frame(cursor, where);
     }
-    return make_error(Errc::unknown_type_key, "unknown message type key " + std::to_string(type_key));
+    return make_error(Errc::unknown_type_key,
+                      "unknown message type key " + std::to_string(type_key));
   }();
   if (!message) {
     Error error = std::move(message).error();
     // Errors from the CBOR layer know offsets, not messages: say which message they are in.
-    if (!error.message.starts_with(*name)) error.message = std::string(*name) + ": " + error.message;
+    if (!error.message.starts_with(*name))
+      error.message = std::string(*name) + ": " + error.message;
     return error;
   }
   if (!cursor.at_end()) {

@@ -59,14 +59,17 @@ Result<Message> decode_auth_capabilities(CborCursor& c, const Where& where) {
   AuthCapabilities m;
   auto seen = read_map(c, where, [&](std::uint64_t key) -> Result<bool> {
     switch (key) {
-      case 0: return store(m.psk_ease_of_input, read_uint(c, where.at(0, "psk-ease-of-input")));
+      case 0:
+        return store(m.psk_ease_of_input, read_uint(c, where.at(0, "psk-ease-of-input")));
       case 1:
         return store(m.psk_input_methods,
                      read_array<PskInputMethod>(c, where.at(1, "psk-input-methods"),
                                                 read_enum<PskInputMethod>));
       case 2:
-        return store(m.psk_min_bits_of_entropy, read_uint(c, where.at(2, "psk-min-bits-of-entropy")));
-      default: return false;
+        return store(m.psk_min_bits_of_entropy,
+                     read_uint(c, where.at(2, "psk-min-bits-of-entropy")));
+      default:
+        return false;
     }
   });
   if (!seen) return std::move(seen).error();
@@ -80,10 +83,14 @@ Result<Message> decode_auth_spake2_handshake(CborCursor& c, const Where& where) 
   AuthSpake2Handshake m;
   auto seen = read_map(c, where, [&](std::uint64_t key) -> Result<bool> {
     switch (key) {
-      case 0: return store(m.initiation_token, decode_token(c, where.at(0, "initiation-token")));
-      case 1: return store(m.psk_status, read_enum<PskStatus>(c, where.at(1, "psk-status")));
-      case 2: return store(m.public_value, read_bytes(c, where.at(2, "public-value")));
-      default: return false;
+      case 0:
+        return store(m.initiation_token, decode_token(c, where.at(0, "initiation-token")));
+      case 1:
+        return store(m.psk_status, read_enum<PskStatus>(c, where.at(1, "psk-status")));
+      case 2:
+        return store(m.public_value, read_bytes(c, where.at(2, "public-value")));
+      default:
+        return false;
     }
   });
   if (!seen) return std::move(seen).error();

@@ -36,11 +36,16 @@ Result<Message> decode_data_channel_open_request(CborCursor& c, const Where& whe
   DataChannelOpenRequest m;
   auto seen = read_map(c, where, [&](std::uint64_t key) -> Result<bool> {
     switch (key) {
-      case 0: return store(m.request_id, read_uint(c, where.at(0, "request-id")));
-      case 1: return store(m.channel_id, read_uint(c, where.at(1, "channel-id")));
-      case 2: return store(m.label, read_text(c, where.at(2, "label")));
-      case 3: return store(m.protocol, read_text(c, where.at(3, "protocol")));
-      default: return false;
+      case 0:
+        return store(m.request_id, read_uint(c, where.at(0, "request-id")));
+      case 1:
+        return store(m.channel_id, read_uint(c, where.at(1, "channel-id")));
+      case 2:
+        return store(m.label, read_text(c, where.at(2, "label")));
+      case 3:
+        return store(m.protocol, read_text(c, where.at(3, "protocol")));
+      default:
+        return false;
     }
   });
   if (!seen) return std::move(seen).error();
@@ -52,9 +57,12 @@ Result<Message> decode_data_channel_open_response(CborCursor& c, const Where& wh
   DataChannelOpenResponse m;
   auto seen = read_map(c, where, [&](std::uint64_t key) -> Result<bool> {
     switch (key) {
-      case 0: return store(m.request_id, read_uint(c, where.at(0, "request-id")));
-      case 1: return store(m.result, read_enum<ResultCode>(c, where.at(1, "result")));
-      default: return false;
+      case 0:
+        return store(m.request_id, read_uint(c, where.at(0, "request-id")));
+      case 1:
+        return store(m.result, read_enum<ResultCode>(c, where.at(1, "result")));
+      default:
+        return false;
     }
   });
   if (!seen) return std::move(seen).error();
@@ -66,7 +74,8 @@ Result<Message> decode_data_frame(CborCursor& c, const Where& where) {
   DataFrame m;
   auto seen = read_map(c, where, [&](std::uint64_t key) -> Result<bool> {
     switch (key) {
-      case 0: return store(m.encoding_id, read_enum<EncodingId>(c, where.at(0, "encoding-id")));
+      case 0:
+        return store(m.encoding_id, read_enum<EncodingId>(c, where.at(0, "encoding-id")));
       case 4: {
         auto view = read_bytes_view(c, where.at(4, "payload"));
         if (!view) return std::move(view).error();
@@ -74,7 +83,8 @@ Result<Message> decode_data_frame(CborCursor& c, const Where& where) {
         m.payload_storage = std::move(view->storage);
         return true;
       }
-      default: return false;  // OSP's optional streaming keys 1, 2, 3, 5 are not LP2P's
+      default:
+        return false;  // OSP's optional streaming keys 1, 2, 3, 5 are not LP2P's
     }
   });
   if (!seen) return std::move(seen).error();

@@ -121,8 +121,8 @@ struct MapKey {
 };
 Result<ArrayHead> read_map_head(CborCursor& cursor, const Where& where);
 // Reads the key of entry `index` (the map's head was read by read_map_head, which entered a
-// nesting level that this leaves at the map's end). Non-integer keys (text-keyed extension fields and others) are
-// skipped with their values. A repeated integer key is an error.
+// nesting level that this leaves at the map's end). Non-integer keys (text-keyed extension fields
+// and others) are skipped with their values. A repeated integer key is an error.
 Result<MapKey> next_map_key(CborCursor& cursor, const Where& where, const ArrayHead& head,
                             std::uint64_t index, SeenKeys& seen);
 
@@ -150,7 +150,8 @@ struct FieldName {
   std::uint64_t key;
   std::string_view name;
 };
-Result<void> require(const SeenKeys& seen, const Where& where, std::initializer_list<FieldName> required);
+Result<void> require(const SeenKeys& seen, const Where& where,
+                     std::initializer_list<FieldName> required);
 
 // Per-message encoders and decoders (codec_metadata.cpp, codec_auth.cpp, codec_data_channel.cpp).
 void encode_body(CborWriter& w, const AgentInfoRequest& m);

@@ -23,14 +23,19 @@ Result<AgentInfo> decode_agent_info(CborCursor& c, const Where& where) {
   AgentInfo info;
   auto seen = read_map(c, where, [&](std::uint64_t key) -> Result<bool> {
     switch (key) {
-      case 0: return store(info.display_name, read_text(c, where.at(0, "display-name")));
-      case 1: return store(info.model_name, read_text(c, where.at(1, "model-name")));
+      case 0:
+        return store(info.display_name, read_text(c, where.at(0, "display-name")));
+      case 1:
+        return store(info.model_name, read_text(c, where.at(1, "model-name")));
       case 2:
         return store(info.capabilities, read_array<AgentCapability>(c, where.at(2, "capabilities"),
                                                                     read_enum<AgentCapability>));
-      case 3: return store(info.state_token, read_text(c, where.at(3, "state-token")));
-      case 4: return store(info.locales, read_array<std::string>(c, where.at(4, "locales"), read_text));
-      default: return false;
+      case 3:
+        return store(info.state_token, read_text(c, where.at(3, "state-token")));
+      case 4:
+        return store(info.locales, read_array<std::string>(c, where.at(4, "locales"), read_text));
+      default:
+        return false;
     }
   });
   if (!seen) return std::move(seen).error();
@@ -70,9 +75,12 @@ Result<Message> decode_agent_status(CborCursor& c, const Where& where) {
   T m;
   auto seen = read_map(c, where, [&](std::uint64_t key) -> Result<bool> {
     switch (key) {
-      case 0: return store(m.request_id, read_uint(c, where.at(0, "request-id")));
-      case 1: return store(m.status, decode_status(c, where.at(1, "status")));
-      default: return false;
+      case 0:
+        return store(m.request_id, read_uint(c, where.at(0, "request-id")));
+      case 1:
+        return store(m.status, decode_status(c, where.at(1, "status")));
+      default:
+        return false;
     }
   });
   if (!seen) return std::move(seen).error();
@@ -102,8 +110,12 @@ void encode_body(CborWriter& w, const AgentInfoEvent& m) {
   encode_agent_info(w, m.agent_info);
 }
 
-void encode_body(CborWriter& w, const AgentStatusRequest& m) { encode_agent_status(w, m); }
-void encode_body(CborWriter& w, const AgentStatusResponse& m) { encode_agent_status(w, m); }
+void encode_body(CborWriter& w, const AgentStatusRequest& m) {
+  encode_agent_status(w, m);
+}
+void encode_body(CborWriter& w, const AgentStatusResponse& m) {
+  encode_agent_status(w, m);
+}
 
 Result<Message> decode_agent_info_request(CborCursor& c, const Where& where) {
   AgentInfoRequest m;
@@ -120,9 +132,12 @@ Result<Message> decode_agent_info_response(CborCursor& c, const Where& where) {
   AgentInfoResponse m;
   auto seen = read_map(c, where, [&](std::uint64_t key) -> Result<bool> {
     switch (key) {
-      case 0: return store(m.request_id, read_uint(c, where.at(0, "request-id")));
-      case 1: return store(m.agent_info, decode_agent_info(c, where.at(1, "agent-info")));
-      default: return false;
+      case 0:
+        return store(m.request_id, read_uint(c, where.at(0, "request-id")));
+      case 1:
+        return store(m.agent_info, decode_agent_info(c, where.at(1, "agent-info")));
+      default:
+        return false;
     }
   });
   if (!seen) return std::move(seen).error();

@@ -7,18 +7,54 @@ namespace {
 
 template <class T>
 constexpr TypeKey key_of();
-template <> constexpr TypeKey key_of<AgentInfoRequest>() { return TypeKey::agent_info_request; }
-template <> constexpr TypeKey key_of<AgentInfoResponse>() { return TypeKey::agent_info_response; }
-template <> constexpr TypeKey key_of<AgentInfoEvent>() { return TypeKey::agent_info_event; }
-template <> constexpr TypeKey key_of<AgentStatusRequest>() { return TypeKey::agent_status_request; }
-template <> constexpr TypeKey key_of<AgentStatusResponse>() { return TypeKey::agent_status_response; }
-template <> constexpr TypeKey key_of<AuthCapabilities>() { return TypeKey::auth_capabilities; }
-template <> constexpr TypeKey key_of<AuthSpake2Handshake>() { return TypeKey::auth_spake2_handshake; }
-template <> constexpr TypeKey key_of<AuthSpake2Confirmation>() { return TypeKey::auth_spake2_confirmation; }
-template <> constexpr TypeKey key_of<AuthStatus>() { return TypeKey::auth_status; }
-template <> constexpr TypeKey key_of<DataChannelOpenRequest>() { return TypeKey::data_channel_open_request; }
-template <> constexpr TypeKey key_of<DataChannelOpenResponse>() { return TypeKey::data_channel_open_response; }
-template <> constexpr TypeKey key_of<DataFrame>() { return TypeKey::data_frame; }
+template <>
+constexpr TypeKey key_of<AgentInfoRequest>() {
+  return TypeKey::agent_info_request;
+}
+template <>
+constexpr TypeKey key_of<AgentInfoResponse>() {
+  return TypeKey::agent_info_response;
+}
+template <>
+constexpr TypeKey key_of<AgentInfoEvent>() {
+  return TypeKey::agent_info_event;
+}
+template <>
+constexpr TypeKey key_of<AgentStatusRequest>() {
+  return TypeKey::agent_status_request;
+}
+template <>
+constexpr TypeKey key_of<AgentStatusResponse>() {
+  return TypeKey::agent_status_response;
+}
+template <>
+constexpr TypeKey key_of<AuthCapabilities>() {
+  return TypeKey::auth_capabilities;
+}
+template <>
+constexpr TypeKey key_of<AuthSpake2Handshake>() {
+  return TypeKey::auth_spake2_handshake;
+}
+template <>
+constexpr TypeKey key_of<AuthSpake2Confirmation>() {
+  return TypeKey::auth_spake2_confirmation;
+}
+template <>
+constexpr TypeKey key_of<AuthStatus>() {
+  return TypeKey::auth_status;
+}
+template <>
+constexpr TypeKey key_of<DataChannelOpenRequest>() {
+  return TypeKey::data_channel_open_request;
+}
+template <>
+constexpr TypeKey key_of<DataChannelOpenResponse>() {
+  return TypeKey::data_channel_open_response;
+}
+template <>
+constexpr TypeKey key_of<DataFrame>() {
+  return TypeKey::data_frame;
+}
 
 }  // namespace
 

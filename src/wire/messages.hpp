@@ -21,11 +21,11 @@ namespace lp2p::wire {
 using Bytes = std::vector<std::uint8_t>;
 
 struct AgentInfo {
-  std::string display_name;                  // 0
-  std::string model_name;                    // 1
+  std::string display_name;                   // 0
+  std::string model_name;                     // 1
   std::vector<AgentCapability> capabilities;  // 2 (unknown ids are kept as their number)
-  std::string state_token;                   // 3
-  std::vector<std::string> locales;          // 4
+  std::string state_token;                    // 3
+  std::vector<std::string> locales;           // 4
   bool operator==(const AgentInfo&) const = default;
 };
 
@@ -63,9 +63,9 @@ struct AgentStatusResponse {
 };
 
 struct AuthCapabilities {
-  std::uint64_t psk_ease_of_input = 0;               // 0 (0..100)
-  std::vector<PskInputMethod> psk_input_methods;     // 1
-  std::uint64_t psk_min_bits_of_entropy = 0;         // 2 (20..60)
+  std::uint64_t psk_ease_of_input = 0;            // 0 (0..100)
+  std::vector<PskInputMethod> psk_input_methods;  // 1
+  std::uint64_t psk_min_bits_of_entropy = 0;      // 2 (20..60)
   bool operator==(const AuthCapabilities&) const = default;
 };
 
@@ -75,7 +75,7 @@ struct AuthInitiationToken {
 };
 
 struct AuthSpake2Handshake {
-  AuthInitiationToken initiation_token;  // 0
+  AuthInitiationToken initiation_token;                      // 0
   PskStatus psk_status = PskStatus::psk_needs_presentation;  // 1
   // 2. Required by the CDDL, but omitted by a consumer asking for presentation (osp-brief §4.5
   // REC): nullopt encodes as "key absent", and an absent key decodes as nullopt.
@@ -102,7 +102,7 @@ struct DataChannelOpenRequest {
 };
 
 struct DataChannelOpenResponse {
-  std::uint64_t request_id = 0;            // 0
+  std::uint64_t request_id = 0;             // 0
   ResultCode result = ResultCode::success;  // 1
   bool operator==(const DataChannelOpenResponse&) const = default;
 };
@@ -122,10 +122,10 @@ struct DataFrame {
   bool operator==(const DataFrame& other) const;  // compares encoding and payload bytes
 };
 
-using Message = std::variant<AgentInfoRequest, AgentInfoResponse, AgentInfoEvent, AgentStatusRequest,
-                             AgentStatusResponse, AuthCapabilities, AuthSpake2Handshake,
-                             AuthSpake2Confirmation, AuthStatus, DataChannelOpenRequest,
-                             DataChannelOpenResponse, DataFrame>;
+using Message =
+    std::variant<AgentInfoRequest, AgentInfoResponse, AgentInfoEvent, AgentStatusRequest,
+                 AgentStatusResponse, AuthCapabilities, AuthSpake2Handshake, AuthSpake2Confirmation,
+                 AuthStatus, DataChannelOpenRequest, DataChannelOpenResponse, DataFrame>;
 
 TypeKey type_key_of(const Message& message);
 

@@ -17,7 +17,9 @@ constexpr int kMajorMap = 5;
 constexpr int kMajorTag = 6;
 constexpr int kMajorSimple = 7;
 
-std::string at(std::size_t offset) { return " at message offset " + std::to_string(offset); }
+std::string at(std::size_t offset) {
+  return " at message offset " + std::to_string(offset);
+}
 
 }  // namespace
 
@@ -44,7 +46,8 @@ Result<void> StreamReader::feed(std::span<const std::uint8_t> chunk, const Frame
     // handed out from the chunk itself.
     std::size_t used = 0;
     while (used < chunk.size()) {
-      const std::size_t want = std::max<std::size_t>(64, static_cast<std::size_t>(std::min<std::uint64_t>(skip_, SIZE_MAX)));
+      const std::size_t want = std::max<std::size_t>(
+          64, static_cast<std::size_t>(std::min<std::uint64_t>(skip_, SIZE_MAX)));
       const std::size_t take = std::min(want, chunk.size() - used);
       buffer_.insert(buffer_.end(), chunk.begin() + static_cast<std::ptrdiff_t>(used),
                      chunk.begin() + static_cast<std::ptrdiff_t>(used + take));
@@ -65,7 +68,8 @@ Result<void> StreamReader::feed(std::span<const std::uint8_t> chunk, const Frame
   return feed_direct(chunk, on_frame);
 }
 
-Result<void> StreamReader::feed_direct(std::span<const std::uint8_t> chunk, const FrameHandler& on_frame) {
+Result<void> StreamReader::feed_direct(std::span<const std::uint8_t> chunk,
+                                       const FrameHandler& on_frame) {
   std::size_t start = 0;
   while (start < chunk.size()) {
     auto state = scan(chunk.subspan(start));
@@ -87,7 +91,8 @@ Result<void> StreamReader::finish() const {
   if (error_) return *error_;
   if (!buffer_.empty()) {
     return make_error(Errc::truncated, "stream ended inside a message (" +
-                                           std::to_string(buffer_.size()) + " bytes of it received)");
+                                           std::to_string(buffer_.size()) +
+                                           " bytes of it received)");
   }
   return {};
 }
@@ -131,7 +136,8 @@ Result<StreamReader::Scan> StreamReader::scan_head(std::span<const std::uint8_t>
   if (info >= 24 && info <= 27) argument_size = std::size_t{1} << (info - 24);
   if (message.size() - offset_ < 1 + argument_size) return Scan::need_more;
   std::uint64_t argument = info < 24 ? info : 0;
-  for (std::size_t i = 0; i < argument_size; ++i) argument = (argument << 8) | message[offset_ + 1 + i];
+  for (std::size_t i = 0; i < argument_size; ++i)
+    argument = (argument << 8) | message[offset_ + 1 + i];
   const bool indefinite = info == 31;
   offset_ += 1 + argument_size;
 
@@ -139,12 +145,14 @@ Result<StreamReader::Scan> StreamReader::scan_head(std::span<const std::uint8_t>
     return make_error(Errc::too_large, "message longer than the limit of " +
                                            std::to_string(options_.max_message_size) + " bytes");
   }
-  const std::uint64_t budget = options_.max_message_size - offset_;  // bytes the message may still use
+  const std::uint64_t budget =
+      options_.max_message_size - offset_;  // bytes the message may still use
 
   // Inside an indefinite string only definite chunks of the same major type (or a break) may come.
   if (!stack_.empty() && stack_.back().string_major >= 0 && initial != kBreak &&
       (major != stack_.back().string_major || indefinite)) {
-    return make_error(Errc::malformed, "bad chunk in an indefinite-length string" + at(head_offset));
+    return make_error(Errc::malformed,
+                      "bad chunk in an indefinite-length string" + at(head_offset));
   }
 
   switch (major) {
@@ -159,9 +167,10 @@ Result<StreamReader::Scan> StreamReader::scan_head(std::span<const std::uint8_t>
         return Scan::progress;
       }
       if (argument > budget) {
-        return make_error(Errc::too_large, "string of " + std::to_string(argument) + " bytes" +
-                                               at(head_offset) + " exceeds the message size limit of " +
-                                               std::to_string(options_.max_message_size) + " bytes");
+        return make_error(Errc::too_large,
+                          "string of " + std::to_string(argument) + " bytes" + at(head_offset) +
+                              " exceeds the message size limit of " +
+                              std::to_string(options_.max_message_size) + " bytes");
       }
       skip_ = argument;
       if (skip_ > 0) return Scan::progress;
@@ -175,9 +184,8 @@ Result<StreamReader::Scan> StreamReader::scan_head(std::span<const std::uint8_t>
       // Each item takes at least a byte: a count beyond the budget can never complete.
       const std::uint64_t per_entry = major == kMajorMap ? 2 : 1;
       if (argument > budget / per_entry) {
-        return make_error(Errc::too_large, "container of " + std::to_string(argument) +
-                                               " entries" + at(head_offset) +
-                                               " exceeds the message size limit");
+        return make_error(Errc::too_large, "container of " + std::to_string(argument) + " entries" +
+                                               at(head_offset) + " exceeds the message size limit");
       }
       if (argument == 0) break;
       LP2P_TRY(push(Level{argument * per_entry, false, -1}));
@@ -193,21 +201,22 @@ Result<StreamReader::Scan> StreamReader::scan_head(std::span<const std::uint8_t>
       }
       if (indefinite) {  // break
         if (stack_.empty() || !stack_.back().indefinite) {
-          return make_error(Errc::malformed, "CBOR break outside an indefinite-length item" +
-                                                 at(head_offset));
+          return make_error(Errc::malformed,
+                            "CBOR break outside an indefinite-length item" + at(head_offset));
         }
         stack_.pop_back();  // the indefinite item is whole: it counts as one item of its parent
       }
       break;
-    default: break;
+    default:
+      break;
   }
   return item_done() ? Scan::complete : Scan::progress;
 }
 
 Result<void> StreamReader::push(Level level) {
   if (stack_.size() >= options_.max_depth) {
-    return make_error(Errc::too_deep, "CBOR nested deeper than " +
-                                          std::to_string(options_.max_depth) + " levels");
+    return make_error(Errc::too_deep,
+                      "CBOR nested deeper than " + std::to_string(options_.max_depth) + " levels");
   }
   stack_.push_back(level);
   return {};

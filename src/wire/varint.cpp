@@ -11,10 +11,14 @@ void append_varint(std::uint64_t value, std::vector<std::uint8_t>& out) {
   const std::size_t size = varint_size(value);
   const std::uint64_t prefix = [size] {
     switch (size) {
-      case 1: return std::uint64_t{0};
-      case 2: return std::uint64_t{1};
-      case 4: return std::uint64_t{2};
-      default: return std::uint64_t{3};
+      case 1:
+        return std::uint64_t{0};
+      case 2:
+        return std::uint64_t{1};
+      case 4:
+        return std::uint64_t{2};
+      default:
+        return std::uint64_t{3};
     }
   }();
   const std::uint64_t tagged = value | (prefix << (8 * size - 2));

@@ -1,9 +1,8 @@
 // Compiles and links against the installed public headers and library only.
-#include <lp2p/result.hpp>
-#include <lp2p/version.hpp>
-
 #include <cstdio>
 #include <cstring>
+#include <lp2p/result.hpp>
+#include <lp2p/version.hpp>
 
 int main() {
   const lp2p::Result<int> ok = 42;

@@ -14,12 +14,14 @@
 namespace lp2p::auth {
 namespace {
 
-const CertificateSerial kBriefSerial{
-    {0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x42, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40, 0x00}, 1};
+const CertificateSerial kBriefSerial{{0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x42, 0xd3, 0xa4, 0x56,
+                                      0x42, 0x66, 0x14, 0x17, 0x40, 0x00},
+                                     1};
 
 TEST(AgentHostname, MatchesTheBriefsExample) {
   // osp-brief §2.3 / §7 #2: base64url serial, instance "Living Room TV", domain "local".
-  EXPECT_EQ(agent_hostname(kBriefSerial, "Living Room TV"), "Ej5FZ-ibQtOkVkJmFBdAAAAAAAE.Living-Room-TV.local");
+  EXPECT_EQ(agent_hostname(kBriefSerial, "Living Room TV"),
+            "Ej5FZ-ibQtOkVkJmFBdAAAAAAAE.Living-Room-TV.local");
   EXPECT_EQ(agent_hostname(kBriefSerial, "TV", "local."), "Ej5FZ-ibQtOkVkJmFBdAAAAAAAE.TV.local");
 }
 
@@ -40,7 +42,8 @@ std::string common_name(X509_NAME* name) {
 }
 
 TEST(AgentCertificate, HasEveryFieldOfTheBrief) {
-  const auto dir = std::filesystem::temp_directory_path() / ("lp2p-cert-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("lp2p-cert-" + std::to_string(::getpid()));
   auto identity = Identity::load_or_create(dir);
   ASSERT_TRUE(identity) << identity.error().message;
   const std::string hostname = agent_hostname(kBriefSerial, "Living Room TV");
@@ -48,7 +51,8 @@ TEST(AgentCertificate, HasEveryFieldOfTheBrief) {
   ASSERT_TRUE(der) << der.error().message;
 
   const unsigned char* p = der->data();
-  const std::unique_ptr<X509, X509Deleter> cert(d2i_X509(nullptr, &p, static_cast<long>(der->size())));
+  const std::unique_ptr<X509, X509Deleter> cert(
+      d2i_X509(nullptr, &p, static_cast<long>(der->size())));
   ASSERT_TRUE(cert);
   EXPECT_EQ(X509_get_version(cert.get()), 2);  // v3
   EXPECT_EQ(X509_verify(cert.get(), identity->key()), 1) << "self-signed with the agent key";
@@ -70,8 +74,10 @@ TEST(AgentCertificate, HasEveryFieldOfTheBrief) {
   EXPECT_EQ(fingerprint_of_spki(spki), identity->fingerprint());
 
   EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE));
-  EXPECT_EQ(X509_get_extended_key_usage(cert.get()), static_cast<std::uint32_t>(XKU_SSL_SERVER | XKU_SSL_CLIENT));
-  EXPECT_EQ(X509_check_host(cert.get(), hostname.c_str(), hostname.size(), 0, nullptr), 1) << "SAN dNSName";
+  EXPECT_EQ(X509_get_extended_key_usage(cert.get()),
+            static_cast<std::uint32_t>(XKU_SSL_SERVER | XKU_SSL_CLIENT));
+  EXPECT_EQ(X509_check_host(cert.get(), hostname.c_str(), hostname.size(), 0, nullptr), 1)
+      << "SAN dNSName";
 
   EXPECT_LT(X509_cmp_current_time(X509_get0_notBefore(cert.get())), 0);
   EXPECT_GT(X509_cmp_current_time(X509_get0_notAfter(cert.get())), 0);

@@ -1,8 +1,8 @@
-#include "discovery/peer_directory.hpp"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
+
+#include "discovery/peer_directory.hpp"
 
 namespace lp2p::discovery {
 namespace {
@@ -14,9 +14,10 @@ PeerAddress addr(std::uint8_t last, std::uint32_t itf = 1) {
   return {mdns::IpAddress::v4_from({10, 213, 0, last}), 4433, itf};
 }
 
-Sighting sighting(std::string provider, std::string key, std::string fp, std::vector<PeerAddress> addresses,
-                  std::string mv = std::string(1, '\0')) {
-  return {std::move(provider), std::move(key), fp, "Kitchen", false, std::move(addresses), {{"fp", fp}, {"mv", mv}}};
+Sighting sighting(std::string provider, std::string key, std::string fp,
+                  std::vector<PeerAddress> addresses, std::string mv = std::string(1, '\0')) {
+  return {std::move(provider),  std::move(key),          fp, "Kitchen", false,
+          std::move(addresses), {{"fp", fp}, {"mv", mv}}};
 }
 
 TEST(PeerDirectory, MergesAddressesAcrossInterfacesAndProviders) {
@@ -35,7 +36,8 @@ TEST(PeerDirectory, MergesAddressesAcrossInterfacesAndProviders) {
 
 TEST(PeerDirectory, LinkLocalAddressesKeepTheirInterface) {
   PeerDirectory d;
-  const PeerAddress ll{mdns::IpAddress::v6_from({0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}), 4433, 3};
+  const PeerAddress ll{
+      mdns::IpAddress::v6_from({0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}), 4433, 3};
   d.update(sighting("dns-sd", "a", kFp, {ll, addr(1, 3)}));
   const auto peer = d.find(kFp);
   ASSERT_TRUE(peer);

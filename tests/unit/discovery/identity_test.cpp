@@ -13,7 +13,8 @@ namespace {
 TEST(Fingerprint, MatchesTheBriefsTestValue) {
   // osp-brief §2.2: the SPKI of the P-256 generator (private key d = 1).
   const auto spki = *from_hex(
-      "3059301306072a8648ce3d020106082a8648ce3d030107034200046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4"
+      "3059301306072a8648ce3d020106082a8648ce3d030107034200046b17d1f2e12c4247f8bce6e563a440f277037d"
+      "812deb33a0f4"
       "a13945d898c2964fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5");
   EXPECT_EQ(fingerprint_of_spki(spki), "XNJS+wzokyQ2+vjM0QQJgbie5K1rn+niorfnGqyyfNM=");
 }
@@ -22,7 +23,8 @@ class IdentityTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("lp2p-identity-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("lp2p-identity-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -13,8 +13,9 @@ namespace {
 class SerialTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("lp2p-serial-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() /
+           ("lp2p-serial-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -50,7 +51,9 @@ TEST_F(SerialTest, NextSerialIncrementsTheCounterOnly) {
 
 TEST(CertificateSerial, MatchesTheBriefsHostnameExample) {
   // osp-brief §2.3: serial 123e4567e89b42d3a456426614174000 || 00000001.
-  CertificateSerial s{{0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x42, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40, 0x00}, 1};
+  CertificateSerial s{{0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x42, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14,
+                       0x17, 0x40, 0x00},
+                      1};
   EXPECT_EQ(s.sn(), "Ej5FZ-ibQtOkVkJmFBdAAAAAAAE");
 }
 

@@ -10,7 +10,8 @@ Ticket sample() {
   t.fingerprint = "XNJS+wzokyQ2+vjM0QQJgbie5K1rn+niorfnGqyyfNM=";
   t.name = "Kitchen laptop ☕";
   t.addresses.push_back({mdns::IpAddress::v4_from({10, 213, 0, 1}), 49152, 2});
-  t.addresses.push_back({mdns::IpAddress::v6_from({0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}), 49152, 2});
+  t.addresses.push_back(
+      {mdns::IpAddress::v6_from({0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}), 49152, 2});
   return t;
 }
 
@@ -18,7 +19,9 @@ TEST(Ticket, RoundTrips) {
   auto text = encode_ticket(sample());
   ASSERT_TRUE(text) << text.error().message;
   EXPECT_TRUE(text->starts_with("lp2p1"));
-  EXPECT_EQ(text->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"), std::string::npos);
+  EXPECT_EQ(
+      text->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"),
+      std::string::npos);
   auto back = decode_ticket("  " + *text + "\n");
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(*back, sample());

@@ -7,7 +7,9 @@
 namespace lp2p::mdns {
 namespace {
 
-DnsName name(std::string_view dotted) { return *DnsName::parse(dotted); }
+DnsName name(std::string_view dotted) {
+  return *DnsName::parse(dotted);
+}
 
 DnsMessage sample_response() {
   DnsMessage m;
@@ -18,11 +20,12 @@ DnsMessage sample_response() {
   const DnsName host = name("tv-1234.local");
   m.answers.push_back({service, static_cast<std::uint16_t>(RecordType::ptr), kClassIn, false, 4500,
                        PtrData{instance}});
-  m.additionals.push_back({instance, static_cast<std::uint16_t>(RecordType::srv), kClassIn, true, 120,
-                           SrvData{0, 0, 49152, host}});
-  m.additionals.push_back({instance, static_cast<std::uint16_t>(RecordType::txt), kClassIn, true,
-                           4500, TxtData{{"fp=XNJS+wzokyQ2+vjM0QQJgbie5K1rn+niorfnGqyyfNM=",
-                                          std::string("mv=\0", 4), "at=abcdefghi"}}});
+  m.additionals.push_back({instance, static_cast<std::uint16_t>(RecordType::srv), kClassIn, true,
+                           120, SrvData{0, 0, 49152, host}});
+  m.additionals.push_back(
+      {instance, static_cast<std::uint16_t>(RecordType::txt), kClassIn, true, 4500,
+       TxtData{{"fp=XNJS+wzokyQ2+vjM0QQJgbie5K1rn+niorfnGqyyfNM=", std::string("mv=\0", 4),
+                "at=abcdefghi"}}});
   m.additionals.push_back({host, static_cast<std::uint16_t>(RecordType::a), kClassIn, true, 120,
                            AData{{10, 213, 0, 1}}});
   m.additionals.push_back({host, static_cast<std::uint16_t>(RecordType::aaaa), kClassIn, true, 120,
@@ -68,7 +71,8 @@ TEST(DnsCodec, QuestionBitsAndHeaderFlags) {
 
 TEST(DnsCodec, EmptyTxtIsOneZeroByte) {
   DnsMessage m;
-  m.answers.push_back({name("x.local"), static_cast<std::uint16_t>(RecordType::txt), kClassIn, false, 1, TxtData{}});
+  m.answers.push_back({name("x.local"), static_cast<std::uint16_t>(RecordType::txt), kClassIn,
+                       false, 1, TxtData{}});
   const auto bytes = encode(m);
   EXPECT_EQ(bytes[bytes.size() - 3], 0x00);  // rdlength 1
   EXPECT_EQ(bytes[bytes.size() - 2], 0x01);
@@ -87,7 +91,8 @@ TEST(DnsCodec, NamesCompareCaseInsensitively) {
 TEST(DnsCodec, InstanceLabelsMayHoldDotsAndNul) {
   DnsMessage m;
   const DnsName instance = name("_openscreen._udp.local").with_prefix(std::string("v1.2 TV\0", 8));
-  m.answers.push_back({instance, static_cast<std::uint16_t>(RecordType::txt), kClassIn, false, 1, TxtData{{"a=b"}}});
+  m.answers.push_back({instance, static_cast<std::uint16_t>(RecordType::txt), kClassIn, false, 1,
+                       TxtData{{"a=b"}}});
   auto decoded = decode(encode(m));
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->answers.at(0).name.labels().front(), std::string("v1.2 TV\0", 8));
@@ -137,13 +142,15 @@ TEST(DnsCodec, TruncatedPacketsFailAtEveryLength) {
 
 TEST(DnsCodec, ARecordWithBadRdataIsSkippedAndTheRestKept) {
   DnsMessage m;
-  m.answers.push_back({name("h.local"), static_cast<std::uint16_t>(RecordType::a), kClassIn, false, 1, AData{{1, 2, 3, 4}}});
+  m.answers.push_back({name("h.local"), static_cast<std::uint16_t>(RecordType::a), kClassIn, false,
+                       1, AData{{1, 2, 3, 4}}});
   auto bytes = encode(m);
   bytes[bytes.size() - 5] = 5;  // rdlength 4 -> 5: an A record of 5 bytes is malformed
   bytes.push_back(0);
   // A good record after it, appended by hand (ancount 1 -> 2): a TXT "ok" on the root name.
   bytes[7] = 2;
-  for (const int b : {0, 0, 16, 0, 1, 0, 0, 0, 9, 0, 3, 2, int{'o'}, int{'k'}}) bytes.push_back(static_cast<std::uint8_t>(b));
+  for (const int b : {0, 0, 16, 0, 1, 0, 0, 0, 9, 0, 3, 2, int{'o'}, int{'k'}})
+    bytes.push_back(static_cast<std::uint8_t>(b));
   auto decoded = decode(bytes);
   ASSERT_TRUE(decoded) << decoded.error().describe();
   EXPECT_EQ(decoded->skipped_records, 1U);
@@ -154,10 +161,12 @@ TEST(DnsCodec, ARecordWithBadRdataIsSkippedAndTheRestKept) {
 TEST(DnsCodec, ZeroconfsMalformedNsecCostsOnlyItself) {
   // python3-zeroconf 0.47 writes the NSEC bitmap's window and length as 2 bytes each.
   DnsMessage m;
-  m.answers.push_back({name("h.local"), static_cast<std::uint16_t>(RecordType::a), kClassIn, true, 120, AData{{10, 0, 0, 1}}});
+  m.answers.push_back({name("h.local"), static_cast<std::uint16_t>(RecordType::a), kClassIn, true,
+                       120, AData{{10, 0, 0, 1}}});
   auto bytes = encode(m);
   bytes[7] = 2;
-  for (const int b : {0xc0, 12, 0, 47, 0x80, 1, 0, 0, 0, 120, 0, 8, 0xc0, 12, 0, 0, 0, 4, 0, 0, 0, 8}) {
+  for (const int b :
+       {0xc0, 12, 0, 47, 0x80, 1, 0, 0, 0, 120, 0, 8, 0xc0, 12, 0, 0, 0, 4, 0, 0, 0, 8}) {
     bytes.push_back(static_cast<std::uint8_t>(b));
   }
   auto decoded = decode(bytes);
@@ -168,7 +177,8 @@ TEST(DnsCodec, ZeroconfsMalformedNsecCostsOnlyItself) {
 
 TEST(DnsCodec, ARecordRunningPastThePacketStillFailsTheWholePacket) {
   DnsMessage m;
-  m.answers.push_back({name("h.local"), static_cast<std::uint16_t>(RecordType::a), kClassIn, false, 1, AData{{1, 2, 3, 4}}});
+  m.answers.push_back({name("h.local"), static_cast<std::uint16_t>(RecordType::a), kClassIn, false,
+                       1, AData{{1, 2, 3, 4}}});
   auto bytes = encode(m);
   bytes[bytes.size() - 5] = 9;  // rdlength beyond the end: the framing itself is broken
   EXPECT_FALSE(decode(bytes));

@@ -15,7 +15,9 @@ constexpr auto kA = static_cast<std::uint16_t>(RecordType::a);
 
 const DnsName kService({"_openscreen", "_udp", "local"});
 
-Endpoint host_endpoint(std::uint8_t last) { return {IpAddress::v4_from({10, 213, 0, last}), kMdnsPort, 1}; }
+Endpoint host_endpoint(std::uint8_t last) {
+  return {IpAddress::v4_from({10, 213, 0, last}), kMdnsPort, 1};
+}
 
 // One multicast segment: every packet sent reaches every node (the sender too, as with
 // IP_MULTICAST_LOOP), at the moment it is sent.
@@ -177,7 +179,7 @@ TEST_F(QuerierTest, SilentDeathRemovesAfterHostRecordsExpireWithRefreshQueriesFi
   link_.run_for(seconds(3));
   (void)events();
   const TimePoint last_announced = link_.now - seconds(2);  // roughly
-  link_.remove_responder(&responder);  // killed: no goodbye
+  link_.remove_responder(&responder);                       // killed: no goodbye
   link_.run_for(seconds(100));
   EXPECT_TRUE(events().empty());
   link_.run_for(seconds(30));
@@ -218,8 +220,9 @@ TEST_F(QuerierTest, ManyKnownAnswersSpillIntoTruncatedPackets) {
   DnsMessage flood;
   flood.response = true;
   for (int i = 0; i < 60; ++i) {
-    flood.answers.push_back({kService, kPtr, kClassIn, false, 4500,
-                             PtrData{kService.with_prefix("Some rather long instance name " + std::to_string(i))}});
+    flood.answers.push_back(
+        {kService, kPtr, kClassIn, false, 4500,
+         PtrData{kService.with_prefix("Some rather long instance name " + std::to_string(i))}});
   }
   querier_.on_packet(flood, host_endpoint(1), link_.now);
   link_.run_for(milliseconds(200));
@@ -260,7 +263,8 @@ TEST_F(QuerierTest, CacheFlushReplacesAnOldAddress) {
   (void)events();
   DnsMessage moved;  // the host announces a new address with cache-flush, no goodbye for the old
   moved.response = true;
-  moved.answers.push_back({*DnsName::parse("tv.local"), kA, kClassIn, true, 120, AData{{10, 213, 0, 50}}});
+  moved.answers.push_back(
+      {*DnsName::parse("tv.local"), kA, kClassIn, true, 120, AData{{10, 213, 0, 50}}});
   querier_.on_packet(moved, host_endpoint(1), link_.now);
   link_.run_for(milliseconds(1100));
   auto e = events();
@@ -277,7 +281,8 @@ TEST_F(QuerierTest, CapsRecordsPerSource) {
   DnsMessage flood;
   flood.response = true;
   for (int i = 0; i < 300; ++i) {
-    flood.answers.push_back({kService, kPtr, kClassIn, false, 4500, PtrData{kService.with_prefix("n" + std::to_string(i))}});
+    flood.answers.push_back({kService, kPtr, kClassIn, false, 4500,
+                             PtrData{kService.with_prefix("n" + std::to_string(i))}});
   }
   capped.on_packet(flood, host_endpoint(66), link_.now);
   EXPECT_EQ(capped.cached_records(), 256U);
@@ -285,7 +290,8 @@ TEST_F(QuerierTest, CapsRecordsPerSource) {
   // Another source still gets in.
   DnsMessage other;
   other.response = true;
-  other.answers.push_back({kService, kPtr, kClassIn, false, 4500, PtrData{kService.with_prefix("ok")}});
+  other.answers.push_back(
+      {kService, kPtr, kClassIn, false, 4500, PtrData{kService.with_prefix("ok")}});
   capped.on_packet(other, host_endpoint(67), link_.now);
   EXPECT_EQ(capped.cached_records(), 257U);
 }
@@ -293,7 +299,8 @@ TEST_F(QuerierTest, CapsRecordsPerSource) {
 TEST_F(QuerierTest, SubtypeBrowseSeesOnlyThatGroup) {
   Responder chat(tv(), tv_host(), random_, link_.now);
   ServiceInstance other{"Kitchen", kService, {"_games"}, 5000, {"fp=def"}};
-  Responder games(other, HostInfo{"kitchen", {IpAddress::v4_from({10, 213, 0, 3})}}, random_, link_.now);
+  Responder games(other, HostInfo{"kitchen", {IpAddress::v4_from({10, 213, 0, 3})}}, random_,
+                  link_.now);
   link_.add_responder(&chat, host_endpoint(1));
   link_.add_responder(&games, host_endpoint(3));
   link_.add_querier(&querier_, me_);
@@ -309,7 +316,8 @@ TEST_F(QuerierTest, AsksForMissingSrvAndTxt) {
   querier_.browse(kService, link_.now);
   DnsMessage bare;  // a PTR without additional records
   bare.response = true;
-  bare.answers.push_back({kService, kPtr, kClassIn, false, 4500, PtrData{kService.with_prefix("Bare")}});
+  bare.answers.push_back(
+      {kService, kPtr, kClassIn, false, 4500, PtrData{kService.with_prefix("Bare")}});
   querier_.on_packet(bare, host_endpoint(1), link_.now);
   link_.run_for(milliseconds(10));
   bool asked_srv = false;

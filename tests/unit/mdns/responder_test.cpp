@@ -77,7 +77,12 @@ class ResponderTest : public ::testing::Test {
 
   // Same TXT as ours, so that the SRV decides the tie-break (records compare in sorted order).
   static ResourceRecord their_txt() {
-    return {kService.with_prefix("Living Room TV"), kTxt, kClassIn, false, 4500, TxtData{{"fp=abc", "mv=0"}}};
+    return {kService.with_prefix("Living Room TV"),
+            kTxt,
+            kClassIn,
+            false,
+            4500,
+            TxtData{{"fp=abc", "mv=0"}}};
   }
 
   static const ResourceRecord* find(const std::vector<ResourceRecord>& rs, std::uint16_t type) {
@@ -159,7 +164,8 @@ TEST_F(ResponderTest, HostConflictRenamesTheHost) {
   run_for(milliseconds(300));
   DnsMessage other;
   other.response = true;
-  other.answers.push_back({*DnsName::parse("tv.local"), kA, kClassIn, true, 120, AData{{10, 213, 0, 9}}});
+  other.answers.push_back(
+      {*DnsName::parse("tv.local"), kA, kClassIn, true, 120, AData{{10, 213, 0, 9}}});
   deliver(other);
   EXPECT_EQ(responder_->host().label, "tv-2");
 }
@@ -168,8 +174,8 @@ TEST_F(ResponderTest, OwnPacketsLoopedBackAreNoConflict) {
   create();
   run_for(seconds(3));
   ASSERT_EQ(sent_.size(), 5U);
-  deliver(sent_[0].message);  // our probe
-  deliver(sent_[3].message);  // our announcement
+  deliver(sent_[0].message);                            // our probe
+  deliver(sent_[3].message);                            // our announcement
   EXPECT_TRUE(responder_->take_events().size() == 1U);  // only "announced"
   EXPECT_EQ(responder_->service().instance, "Living Room TV");
   EXPECT_EQ(responder_->state(), Responder::State::announced);
@@ -248,7 +254,8 @@ TEST_F(ResponderTest, UniqueAnswersGoOutAtOnce) {
 TEST_F(ResponderTest, KnownAnswerSuppression) {
   announce_fully();
   DnsMessage q = query(kService, kPtr);
-  q.answers.push_back({kService, kPtr, kClassIn, false, 4000, PtrData{kService.with_prefix("Living Room TV")}});
+  q.answers.push_back(
+      {kService, kPtr, kClassIn, false, 4000, PtrData{kService.with_prefix("Living Room TV")}});
   deliver(q);
   run_for(seconds(1));
   EXPECT_TRUE(sent_.empty());
@@ -318,7 +325,8 @@ TEST_F(ResponderTest, DuplicateAnswerSuppression) {
   ASSERT_TRUE(sent_.empty());
   DnsMessage other;  // another responder just gave the same shared answer
   other.response = true;
-  other.answers.push_back({kService, kPtr, kClassIn, false, 4500, PtrData{kService.with_prefix("Living Room TV")}});
+  other.answers.push_back(
+      {kService, kPtr, kClassIn, false, 4500, PtrData{kService.with_prefix("Living Room TV")}});
   deliver(other);
   run_for(seconds(1));
   EXPECT_TRUE(sent_.empty());
@@ -368,10 +376,12 @@ TEST_F(ResponderTest, ConflictAfterAnnouncingGoesBackToProbing) {
   announce_fully();
   DnsMessage other;
   other.response = true;
-  other.answers.push_back({kService.with_prefix("Living Room TV"), kTxt, kClassIn, true, 4500, TxtData{{"fp=zzz"}}});
+  other.answers.push_back(
+      {kService.with_prefix("Living Room TV"), kTxt, kClassIn, true, 4500, TxtData{{"fp=zzz"}}});
   deliver(other);
   EXPECT_EQ(responder_->state(), Responder::State::probing);
-  EXPECT_EQ(responder_->service().instance, "Living Room TV") << "the name is kept until a probe fails";
+  EXPECT_EQ(responder_->service().instance, "Living Room TV")
+      << "the name is kept until a probe fails";
 }
 
 TEST_F(ResponderTest, BacksOffAfterFifteenConflictsInTenSeconds) {
@@ -380,8 +390,8 @@ TEST_F(ResponderTest, BacksOffAfterFifteenConflictsInTenSeconds) {
     run_for(milliseconds(300));
     DnsMessage other;
     other.response = true;
-    other.answers.push_back({kService.with_prefix(responder_->service().instance), kTxt, kClassIn, true,
-                             4500, TxtData{{"x=y"}}});
+    other.answers.push_back({kService.with_prefix(responder_->service().instance), kTxt, kClassIn,
+                             true, 4500, TxtData{{"x=y"}}});
     deliver(other);
   }
   sent_.clear();
