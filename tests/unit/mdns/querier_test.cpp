@@ -4,16 +4,10 @@
 #include <gtest/gtest.h>
 
 #include "mdns/dns_codec.hpp"
+#include "mdns_test_support.hpp"
 
 namespace lp2p::mdns {
 namespace {
-
-constexpr auto kPtr = static_cast<std::uint16_t>(RecordType::ptr);
-constexpr auto kSrv = static_cast<std::uint16_t>(RecordType::srv);
-constexpr auto kTxt = static_cast<std::uint16_t>(RecordType::txt);
-constexpr auto kA = static_cast<std::uint16_t>(RecordType::a);
-
-const DnsName kService({"_openscreen", "_udp", "local"});
 
 Endpoint host_endpoint(std::uint8_t last) {
   return {IpAddress::v4_from({10, 213, 0, last}), kMdnsPort, 1};
@@ -93,6 +87,17 @@ class QuerierTest : public ::testing::Test {
   ServiceInstance tv() { return {"Living Room TV", kService, {"_chat"}, 4433, {"fp=abc", "mv=0"}}; }
   HostInfo tv_host() { return {"tv", {IpAddress::v4_from({10, 213, 0, 1})}}; }
 
+  // The TV's responder on host .1 and our querier browsing for it, run for `duration`.
+  Responder& browse_tv(
+      Duration duration) {  // NOLINT(modernize-use-nodiscard): callers may ignore it
+    responder_.emplace(tv(), tv_host(), random_, link_.now);
+    link_.add_responder(&*responder_, host_endpoint(1));
+    link_.add_querier(&querier_, me_);
+    querier_.browse(kService, link_.now);
+    link_.run_for(duration);
+    return *responder_;
+  }
+
   std::vector<ServiceEvent> events() { return querier_.take_events(); }
   std::vector<TimePoint> queries_from(const Endpoint& e, std::uint16_t type) const {
     std::vector<TimePoint> out;
@@ -110,6 +115,7 @@ class QuerierTest : public ::testing::Test {
   FakeLink link_{start_};
   Querier querier_{random_};
   Endpoint me_ = host_endpoint(2);
+  std::optional<Responder> responder_;
 };
 
 TEST_F(QuerierTest, ContinuousQueryingBacksOff) {
@@ -127,11 +133,7 @@ TEST_F(QuerierTest, ContinuousQueryingBacksOff) {
 }
 
 TEST_F(QuerierTest, DiscoversAndResolvesAResponder) {
-  Responder responder(tv(), tv_host(), random_, link_.now);
-  link_.add_responder(&responder, host_endpoint(1));
-  link_.add_querier(&querier_, me_);
-  querier_.browse(kService, link_.now);
-  link_.run_for(seconds(3));
+  browse_tv(seconds(3));
   auto e = events();
   ASSERT_EQ(e.size(), 1U);
   EXPECT_EQ(e[0].kind, ServiceEvent::Kind::added);
@@ -143,11 +145,7 @@ TEST_F(QuerierTest, DiscoversAndResolvesAResponder) {
 }
 
 TEST_F(QuerierTest, TxtChangeIsAnUpdate) {
-  Responder responder(tv(), tv_host(), random_, link_.now);
-  link_.add_responder(&responder, host_endpoint(1));
-  link_.add_querier(&querier_, me_);
-  querier_.browse(kService, link_.now);
-  link_.run_for(seconds(3));
+  Responder& responder = browse_tv(seconds(3));
   (void)events();
   responder.update_txt({"fp=abc", "mv=1"}, link_.now);
   link_.run_for(seconds(3));
@@ -158,11 +156,7 @@ TEST_F(QuerierTest, TxtChangeIsAnUpdate) {
 }
 
 TEST_F(QuerierTest, GoodbyeRemovesWithinOneSecond) {
-  Responder responder(tv(), tv_host(), random_, link_.now);
-  link_.add_responder(&responder, host_endpoint(1));
-  link_.add_querier(&querier_, me_);
-  querier_.browse(kService, link_.now);
-  link_.run_for(seconds(3));
+  Responder& responder = browse_tv(seconds(3));
   (void)events();
   responder.stop(link_.now);
   link_.run_for(milliseconds(1001));
@@ -172,11 +166,7 @@ TEST_F(QuerierTest, GoodbyeRemovesWithinOneSecond) {
 }
 
 TEST_F(QuerierTest, SilentDeathRemovesAfterHostRecordsExpireWithRefreshQueriesFirst) {
-  Responder responder(tv(), tv_host(), random_, link_.now);
-  link_.add_responder(&responder, host_endpoint(1));
-  link_.add_querier(&querier_, me_);
-  querier_.browse(kService, link_.now);
-  link_.run_for(seconds(3));
+  Responder& responder = browse_tv(seconds(3));
   (void)events();
   const TimePoint last_announced = link_.now - seconds(2);  // roughly
   link_.remove_responder(&responder);                       // killed: no goodbye
@@ -194,11 +184,7 @@ TEST_F(QuerierTest, SilentDeathRemovesAfterHostRecordsExpireWithRefreshQueriesFi
 }
 
 TEST_F(QuerierTest, QueriesCarryKnownAnswers) {
-  Responder responder(tv(), tv_host(), random_, link_.now);
-  link_.add_responder(&responder, host_endpoint(1));
-  link_.add_querier(&querier_, me_);
-  querier_.browse(kService, link_.now);
-  link_.run_for(seconds(10));
+  browse_tv(seconds(10));
   const auto& last_query = [&]() -> const DnsMessage& {
     for (auto it = link_.log.rbegin(); it != link_.log.rend(); ++it) {
       if (it->from == me_ && !it->message.response) return it->message;
@@ -255,11 +241,7 @@ TEST_F(QuerierTest, AnotherHostsIdenticalQuerySuppressesOurs) {
 }
 
 TEST_F(QuerierTest, CacheFlushReplacesAnOldAddress) {
-  Responder responder(tv(), tv_host(), random_, link_.now);
-  link_.add_responder(&responder, host_endpoint(1));
-  link_.add_querier(&querier_, me_);
-  querier_.browse(kService, link_.now);
-  link_.run_for(seconds(3));
+  browse_tv(seconds(3));
   (void)events();
   DnsMessage moved;  // the host announces a new address with cache-flush, no goodbye for the old
   moved.response = true;
@@ -335,11 +317,7 @@ TEST_F(QuerierTest, AsksForMissingSrvAndTxt) {
 }
 
 TEST_F(QuerierTest, ForgetAllReportsEveryServiceRemoved) {
-  Responder responder(tv(), tv_host(), random_, link_.now);
-  link_.add_responder(&responder, host_endpoint(1));
-  link_.add_querier(&querier_, me_);
-  querier_.browse(kService, link_.now);
-  link_.run_for(seconds(3));
+  browse_tv(seconds(3));
   ASSERT_EQ(events().size(), 1U);
   auto gone = querier_.forget_all();
   ASSERT_EQ(gone.size(), 1U);

@@ -4,19 +4,11 @@
 #include <gtest/gtest.h>
 
 #include "mdns/dns_codec.hpp"
+#include "mdns_test_support.hpp"
 
 namespace lp2p::mdns {
 namespace {
 
-constexpr auto kPtr = static_cast<std::uint16_t>(RecordType::ptr);
-constexpr auto kSrv = static_cast<std::uint16_t>(RecordType::srv);
-constexpr auto kTxt = static_cast<std::uint16_t>(RecordType::txt);
-constexpr auto kA = static_cast<std::uint16_t>(RecordType::a);
-constexpr auto kAaaa = static_cast<std::uint16_t>(RecordType::aaaa);
-constexpr auto kNsec = static_cast<std::uint16_t>(RecordType::nsec);
-constexpr auto kAny = static_cast<std::uint16_t>(RecordType::any);
-
-const DnsName kService({"_openscreen", "_udp", "local"});
 const Endpoint kPeer{IpAddress::v4_from({10, 213, 0, 2}), kMdnsPort, 1};
 
 struct Sent {
