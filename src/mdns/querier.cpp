@@ -129,15 +129,26 @@ bool Querier::wanted(const ResourceRecord& record) const {
 }
 
 void Querier::refresh(TimePoint now) {
+  // NSEC only says what a name lacks; nothing needs it kept fresh.
+  const auto needs_refresh = [this](const Entry& e) {
+    return wanted(e.record) && e.record.type != static_cast<std::uint16_t>(RecordType::nsec);
+  };
+  const bool any_due = std::ranges::any_of(cache_, [&](const auto& entry) {
+    const Entry& e = entry.second;
+    return e.refreshes_sent < kRefreshCount && e.next_refresh <= now && needs_refresh(e);
+  });
   std::vector<Question> questions;
   for (auto& [key, e] : cache_) {
-    if (e.refreshes_sent >= kRefreshCount || e.next_refresh > now) continue;
+    if (e.refreshes_sent >= kRefreshCount) continue;
+    // Refreshes due within the jitter of RFC 6762 §5.2 (2 % of the TTL) ride along with one due
+    // now: one query for a host's records rather than one per record.
+    const Duration early =
+        any_due ? at_fraction(TimePoint{}, e.record.ttl, 0.02) - TimePoint{} : Duration{0};
+    if (e.next_refresh > now + early) continue;
     ++e.refreshes_sent;
     e.next_refresh = at_fraction(e.received, e.record.ttl,
                                  0.80 + 0.05 * e.refreshes_sent + 0.02 * random_.unit());
-    // NSEC only says what a name lacks; nothing needs it kept fresh.
-    if (!wanted(e.record) || e.record.type == static_cast<std::uint16_t>(RecordType::nsec))
-      continue;
+    if (!needs_refresh(e)) continue;
     Question q{e.record.name, e.record.type, kClassIn, false};
     if (std::ranges::find(questions, q) == questions.end()) questions.push_back(std::move(q));
   }

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "mdns/dns_codec.hpp"
 #include "mdns_test_support.hpp"
 
@@ -181,6 +183,28 @@ TEST_F(QuerierTest, SilentDeathRemovesAfterHostRecordsExpireWithRefreshQueriesFi
   ASSERT_GE(srv_queries.size(), 4U);
   EXPECT_NEAR(std::chrono::duration<double>(srv_queries[0] - last_announced).count(), 96.0, 4.0);
   EXPECT_NEAR(std::chrono::duration<double>(srv_queries[3] - last_announced).count(), 114.0, 4.0);
+}
+
+TEST_F(QuerierTest, RefreshesOfOneHostGoInOneQuery) {
+  Responder& responder = browse_tv(seconds(3));
+  link_.remove_responder(&responder);  // nobody answers: every refresh round is visible
+  link_.run_for(seconds(100));
+  // The SRV and A records of the TV arrived together; their first refresh (80 % + jitter of
+  // 120 s) is one packet asking both.
+  const DnsMessage* first_refresh = nullptr;
+  for (const auto& l : link_.log) {
+    if (l.from == me_ && !l.message.response && l.at - start_ > seconds(90)) {
+      first_refresh = &l.message;
+      break;
+    }
+  }
+  ASSERT_NE(first_refresh, nullptr);
+  const auto asks = [&](std::uint16_t type) {
+    return std::ranges::any_of(first_refresh->questions,
+                               [type](const Question& q) { return q.type == type; });
+  };
+  EXPECT_TRUE(asks(kSrv));
+  EXPECT_TRUE(asks(kA));
 }
 
 TEST_F(QuerierTest, QueriesCarryKnownAnswers) {
