@@ -42,8 +42,7 @@ std::string interface_name(std::uint32_t index) {
 std::string format_address(const discovery::PeerAddress& a) {
   if (!a.ip.v6) return a.ip.to_string() + ":" + std::to_string(a.port);
   std::string host = a.ip.to_string();
-  if (a.ip.bytes[0] == 0xfe && (a.ip.bytes[1] & 0xc0U) == 0x80U)
-    host += "%" + interface_name(a.interface_index);
+  if (a.ip.is_link_local()) host += "%" + interface_name(a.interface_index);
   return "[" + host + "]:" + std::to_string(a.port);
 }
 
@@ -313,7 +312,7 @@ std::optional<discovery::PeerAddress> parse_host_port(const std::string& text) {
   if (bracketed) {
     if (inet_pton(AF_INET6, host.c_str(), a.ip.bytes.data()) != 1) return std::nullopt;
     a.ip.v6 = true;
-    const bool link_local = a.ip.bytes[0] == 0xfe && (a.ip.bytes[1] & 0xc0U) == 0x80U;
+    const bool link_local = a.ip.is_link_local();
     if (link_local != !scope.empty())
       return std::nullopt;  // a link-local address needs its interface
     if (link_local) {

@@ -2,24 +2,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/ascii.hpp"
 #include "mdns/service_records.hpp"
 
 namespace lp2p::discovery {
 namespace {
-
-std::string lower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
-}
 
 // A DNS-friendly host label unique to this agent: "lp2p-" and the start of its fingerprint.
 std::string host_label(const std::string& fingerprint) {
   std::string label = "lp2p-";
   for (const char c : fingerprint.substr(0, 12))
     label.push_back(std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '-');
-  return lower(label);
+  return ascii_lower(label);
 }
 
 // The DNS-SD subtype label of an app group: "_" + group, as RFC 6763 §7.1 subtypes are written
@@ -102,7 +96,7 @@ void DnsSdProvider::update_metadata(const Metadata& metadata) {
 }
 
 void DnsSdProvider::on_service(const mdns::ServiceEvent& event, const mdns::NetInterface& itf) {
-  const std::string key = lower(event.service.instance.to_string()) + "%" + itf.name;
+  const std::string key = ascii_lower(event.service.instance.to_string()) + "%" + itf.name;
   if (event.kind == mdns::ServiceEvent::Kind::removed) {
     context_.directory.remove(kDnsSdProvider, key);
     context_.changed();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.hpp"
 #include "wire/varint.hpp"
 
 namespace lp2p::discovery {
@@ -11,10 +12,8 @@ Metadata parse_txt(const std::vector<std::string>& strings) {
   Metadata out;
   for (const auto& s : strings) {
     const std::size_t eq = s.find('=');
-    std::string key = s.substr(0, eq);
+    std::string key = ascii_lower(s.substr(0, eq));
     if (key.empty()) continue;  // RFC 6763 §6.4: a string starting with '=' is ignored
-    std::ranges::transform(key, key.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     std::string value = eq == std::string::npos ? std::string() : s.substr(eq + 1);
     out.emplace(std::move(key), std::move(value));  // emplace keeps the first
   }

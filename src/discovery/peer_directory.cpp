@@ -1,7 +1,8 @@
 #include "discovery/peer_directory.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "common/ascii.hpp"
 
 namespace lp2p::discovery {
 namespace {
@@ -11,13 +12,6 @@ std::string slot(std::string_view provider, std::string_view key) {
   s.push_back('\0');
   s.append(key);
   return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
 }
 
 }  // namespace
@@ -72,8 +66,7 @@ std::optional<Peer> PeerDirectory::merged(const std::string& fingerprint) const 
   // The interface matters only to reach an IPv6 link-local address; elsewhere routing picks it,
   // and the same address seen through two providers must be one address.
   for (auto& a : peer.addresses) {
-    const bool link_local = a.ip.v6 && a.ip.bytes[0] == 0xfe && (a.ip.bytes[1] & 0xc0U) == 0x80U;
-    if (!link_local) a.interface_index = 0;
+    if (!a.ip.is_link_local()) a.interface_index = 0;
   }
   // std::unique, not std::ranges::unique: clang 14 cannot compile the latter with libstdc++ 12.
   std::ranges::sort(peer.addresses);
@@ -123,7 +116,7 @@ std::vector<Peer> PeerDirectory::match(std::string_view text) const {
   std::vector<Peer> out;
   if (text.empty()) return out;
   for (auto& p : peers()) {
-    if (p.fingerprint.starts_with(text) || iequals(p.name, text)) out.push_back(std::move(p));
+    if (p.fingerprint.starts_with(text) || ascii_iequals(p.name, text)) out.push_back(std::move(p));
   }
   return out;
 }

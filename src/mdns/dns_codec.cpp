@@ -4,6 +4,8 @@
 #include <limits>
 #include <optional>
 
+#include "common/ascii.hpp"
+
 namespace lp2p::mdns {
 namespace {
 
@@ -12,14 +14,6 @@ constexpr std::uint8_t kPointerTag = 0xc0;
 constexpr std::size_t kMaxPointerOffset = 0x3fff;
 
 enum Section { kQuestion = 0, kAnswer = 1, kAuthority = 2, kAdditional = 3 };
-
-std::string lowered(std::string_view label) {
-  std::string out(label);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 class Reader {
  public:
@@ -334,7 +328,7 @@ void write_name(std::vector<std::uint8_t>& out, const DnsName& name, Compression
   Compression& known = *known_or_null;
   for (std::size_t i = 0; i < labels.size(); ++i) {
     std::vector<std::string> suffix;
-    for (std::size_t j = i; j < labels.size(); ++j) suffix.push_back(lowered(labels[j]));
+    for (std::size_t j = i; j < labels.size(); ++j) suffix.push_back(ascii_lower(labels[j]));
     const auto hit = std::ranges::find(known, suffix,
                                        &std::pair<std::vector<std::string>, std::uint16_t>::first);
     if (hit != known.end()) {

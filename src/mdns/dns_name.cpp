@@ -2,18 +2,12 @@
 
 #include <algorithm>
 
+#include "common/ascii.hpp"
+
 namespace lp2p::mdns {
-namespace {
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-}  // namespace
 
 bool labels_equal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
+  return ascii_iequals(a, b);
 }
 
 Result<DnsName> DnsName::parse(std::string_view dotted) {

@@ -20,6 +20,10 @@ struct IpAddress {
   }
   static IpAddress v6_from(const std::array<std::uint8_t, 16>& a) { return IpAddress{true, a}; }
   [[nodiscard]] std::string to_string() const;
+  // fe80::/10: reachable only through the interface it was seen on.
+  [[nodiscard]] bool is_link_local() const {
+    return v6 && bytes[0] == 0xfe && (bytes[1] & 0xc0U) == 0x80U;
+  }
   bool operator==(const IpAddress&) const = default;
   auto operator<=>(const IpAddress&) const = default;  // NOLINT: clang-tidy 14 misreads it
 };

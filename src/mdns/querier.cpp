@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/ascii.hpp"
 #include "mdns/dns_codec.hpp"
 
 namespace lp2p::mdns {
@@ -23,11 +24,7 @@ constexpr auto kA = static_cast<std::uint16_t>(RecordType::a);
 constexpr auto kAaaa = static_cast<std::uint16_t>(RecordType::aaaa);
 
 std::string lowered_name(const DnsName& name) {
-  std::string text = name.to_string();
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
+  return ascii_lower(name.to_string());
 }
 
 // Cache keys sort all records of one name and type together: name, NUL, type, then rdata.
