@@ -53,6 +53,25 @@ void add_agent_options(CLI::App& command, AgentOptions& options) {
   command.add_flag("--verbose,-v", options.verbose, "Log what the agent does (to stderr)");
   command.add_flag("--no-ipv4", options.no_ipv4, "Do not use IPv4 for discovery");
   command.add_flag("--no-ipv6", options.no_ipv6, "Do not use IPv6 for discovery");
+  command
+      .add_option("--cc", options.congestion_control,
+                  "QUIC congestion control: bbr2 (default), cubic or reno")
+      ->check(CLI::IsMember({"bbr2", "cubic", "reno"}));
+}
+
+Result<osp::LocalAgent::Options> local_agent_options(const AgentOptions& options,
+                                                     std::uint16_t port) {
+  osp::LocalAgent::Options o;
+  o.state_dir = state_dir_of(options);
+  std::error_code ec;
+  std::filesystem::create_directories(o.state_dir, ec);
+  o.display_name = display_name_of(options);
+  o.port = port;
+  if (!quic::parse_congestion_control(options.congestion_control, o.transport.congestion_control)) {
+    return make_error(Errc::invalid_argument,
+                      "unknown congestion control \"" + options.congestion_control + "\"");
+  }
+  return o;
 }
 
 std::filesystem::path state_dir_of(const AgentOptions& options) {

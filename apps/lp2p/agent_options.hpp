@@ -9,6 +9,7 @@
 
 #include "auth/identity.hpp"
 #include "lp2p/result.hpp"
+#include "osp/local_agent.hpp"
 
 namespace CLI {
 class App;
@@ -25,6 +26,7 @@ struct AgentOptions {
   bool verbose = false;
   bool no_ipv4 = false;
   bool no_ipv6 = false;
+  std::string congestion_control = "bbr2";
 };
 
 void add_agent_options(CLI::App& command, AgentOptions& options);
@@ -36,6 +38,11 @@ void configure_logging(const AgentOptions& options);
 // The UDP port this agent listens on: the one asked for, else the one remembered in the state
 // directory, else a free one from the dynamic range, remembered for next time (tickets stay valid).
 Result<std::uint16_t> agent_port(const AgentOptions& options);
+
+// The settings of this agent's OSP agent (identity, certificate, QUIC endpoint) on `port`
+// (0: any free port, for commands that only dial).
+Result<osp::LocalAgent::Options> local_agent_options(const AgentOptions& options,
+                                                     std::uint16_t port);
 
 // A fresh auth-initiation token: 9 characters of [A-Za-z0-9+/], 54 bits (osp-brief §1.2 `at`).
 std::string new_auth_token();

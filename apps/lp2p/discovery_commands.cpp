@@ -25,6 +25,7 @@
 #include "discovery/discovery.hpp"
 #include "discovery/dns_sd_provider.hpp"
 #include "mdns/interfaces.hpp"
+#include "peer_address.hpp"
 #include "qr_terminal.hpp"
 
 namespace lp2p::cli {
@@ -32,19 +33,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 using discovery::DirectoryEvent;
-
-std::string interface_name(std::uint32_t index) {
-  std::array<char, IF_NAMESIZE> name{};
-  if (if_indextoname(index, name.data()) == nullptr) return std::to_string(index);
-  return name.data();
-}
-
-std::string format_address(const discovery::PeerAddress& a) {
-  if (!a.ip.v6) return a.ip.to_string() + ":" + std::to_string(a.port);
-  std::string host = a.ip.to_string();
-  if (a.ip.is_link_local()) host += "%" + interface_name(a.interface_index);
-  return "[" + host + "]:" + std::to_string(a.port);
-}
 
 discovery::Discovery::Options discovery_options(const AgentOptions& agent, bool with_manual) {
   discovery::Discovery::Options o;
@@ -178,6 +166,49 @@ void run_until_stopped(boost::asio::io_context& io, double timeout_s,
   io.run();
 }
 
+// Says who connects, what they tell about themselves, and how their connection ends.
+void watch_sessions(osp::LocalAgent& agent, bool json, const Io& io) {
+  agent.on_session([json, &io](const std::shared_ptr<osp::PeerSession>& session) {
+    const std::string fp = session->connection().peer_fingerprint();
+    const std::string from = session->connection().remote().to_string();
+    if (json) {
+      io.out << Json{{"event", "connected"}, {"fingerprint", fp}, {"address", from}}.dump()
+             << std::endl;
+    } else {
+      io.out << "Connection from " << from << " (fingerprint " << fp << ")" << std::endl;
+    }
+    osp::PeerSession::Events events;
+    events.on_peer_info = [json, &io, fp](const wire::AgentInfo& info, bool verified) {
+      if (json) {
+        io.out << Json{{"event", "peer-info"},
+                       {"fingerprint", fp},
+                       {"display-name", info.display_name},
+                       {"model-name", info.model_name},
+                       {"verified", verified}}
+                      .dump()
+               << std::endl;
+      } else {
+        io.out << "  it says it is \"" << info.display_name << "\" (" << info.model_name
+               << (verified ? ")" : "; unverified)") << std::endl;
+      }
+    };
+    events.on_closed = [json, &io, fp](const quic::CloseInfo& info) {
+      if (json) {
+        io.out << Json{{"event", "disconnected"},
+                       {"fingerprint", fp},
+                       {"application", info.application},
+                       {"code", info.code},
+                       {"reason", info.describe()}}
+                      .dump()
+               << std::endl;
+      } else {
+        io.out << "  " << fp.substr(0, 8) << "... disconnected: " << info.describe() << std::endl;
+      }
+    };
+    session->set_events(std::move(events));
+  });
+}
+
 struct AdvertiseOptions {
   AgentOptions agent;
   bool json = false;
@@ -186,43 +217,40 @@ struct AdvertiseOptions {
 
 int run_advertise(const AdvertiseOptions& options, const Io& io) {
   configure_logging(options.agent);
-  auto identity = auth::Identity::load_or_create(state_dir_of(options.agent));
-  if (!identity) {
-    io.err << "lp2p advertise: " << identity.error().message << '\n';
-    return 1;
-  }
   auto port = agent_port(options.agent);
   if (!port) {
     io.err << "lp2p advertise: " << port.error().message << '\n';
     return 1;
   }
+  auto agent_options = local_agent_options(options.agent, *port);
+  if (!agent_options) {
+    io.err << "lp2p advertise: " << agent_options.error().message << '\n';
+    return 2;
+  }
   boost::asio::io_context ctx;
-  // Hold the agent's UDP port (where its QUIC endpoint listens) so the advertised port is true.
-  boost::asio::ip::udp::socket endpoint(ctx);
-  boost::system::error_code ec;
-  endpoint.open(boost::asio::ip::udp::v6(), ec);
-  if (!ec) endpoint.set_option(boost::asio::ip::v6_only(false), ec);
-  if (!ec) endpoint.bind({boost::asio::ip::address_v6::any(), *port}, ec);
-  if (ec) {
-    io.err << "lp2p advertise: UDP port " << *port << " is taken (" << ec.message()
-           << "); is another agent running with this state directory? Use --port or --state-dir.\n";
+  // The agent's QUIC endpoint listens on the advertised port: peers that find us can connect.
+  auto agent = osp::LocalAgent::create(ctx, *agent_options);
+  if (!agent) {
+    io.err << "lp2p advertise: " << agent.error().message;
+    if (agent.error().code == Errc::io_error) {
+      io.err << " (UDP port " << *port
+             << "; is another agent running with this state directory? Use --port or "
+                "--state-dir)";
+    }
+    io.err << '\n';
     return 1;
   }
+  watch_sessions(**agent, options.json, io);
   auto discovery = discovery::Discovery::create(ctx, discovery_options(options.agent, false));
   if (!discovery) {
     io.err << "lp2p advertise: " << discovery.error().message << '\n';
     return 1;
   }
-  auto serial = auth::load_or_create_serial(state_dir_of(options.agent));
-  if (!serial) {
-    io.err << "lp2p advertise: " << serial.error().message << '\n';
-    return 1;
-  }
-  discovery::OspMetadata osp{identity->fingerprint(), 0, new_auth_token(), serial->sn()};
+  const std::string fingerprint = (*agent)->fingerprint();
+  discovery::OspMetadata osp{fingerprint, 0, new_auth_token(), (*agent)->certificate().serial.sn()};
   const std::string name = display_name_of(options.agent);
-  if (auto r = (*discovery)
-                   ->start_publishing(
-                       {name, *port, discovery::make_metadata(osp), identity->fingerprint()});
+  if (auto r =
+          (*discovery)->start_publishing({name, *port, discovery::make_metadata(osp), fingerprint});
       !r) {
     io.err << "lp2p advertise: " << r.error().message << '\n';
     return 1;
@@ -241,14 +269,14 @@ int run_advertise(const AdvertiseOptions& options, const Io& io) {
     Json j;
     j["event"] = "advertising";
     j["name"] = name;
-    j["fingerprint"] = identity->fingerprint();
+    j["fingerprint"] = fingerprint;
     j["port"] = *port;
     j["group"] = options.agent.group;
     j["interfaces"] = interfaces;
     io.out << j.dump() << std::endl;
   } else {
-    io.out << "Advertising \"" << name << "\" (fingerprint " << identity->fingerprint()
-           << ") on UDP port " << *port;
+    io.out << "Advertising \"" << name << "\" (fingerprint " << fingerprint << ") on UDP port "
+           << *port;
     if (!options.agent.group.empty()) io.out << " in group \"" << options.agent.group << '"';
     io.out << "\n";
     for (const auto& i : interfaces) io.out << "  interface " << i << "\n";
@@ -256,10 +284,17 @@ int run_advertise(const AdvertiseOptions& options, const Io& io) {
            << std::flush;
   }
   run_until_stopped(
-      ctx, options.timeout, [&] { (*discovery)->stop_publishing(); },
+      ctx, options.timeout,
       [&] {
+        (*discovery)->stop_publishing();
+        (*agent)->stop();
+      },
+      [&] {
+        // Our agent-info changed: bump `mv` for those who browse, and push agent-info-event to
+        // those connected (osp-brief §3.2).
         osp.metadata_version = *osp.metadata_version + 1;
         (*discovery)->update_metadata(discovery::make_metadata(osp));
+        (*agent)->set_display_name(name);
         if (options.json) {
           io.out << Json{{"event", "metadata-version"}, {"metadata-version", *osp.metadata_version}}
                         .dump()
@@ -284,50 +319,6 @@ struct DiscoverOptions {
   std::string peer;  // HOST:PORT, with `fingerprint`
   std::string fingerprint;
 };
-
-// "10.0.0.7:4433", "[fd00::7]:4433" or "[fe80::1%eth0]:4433" → an address; nullopt for anything
-// else: IPv6 only in brackets, IPv4 never; a link-local address only with its interface.
-std::optional<discovery::PeerAddress> parse_host_port(const std::string& text) {
-  std::string host;
-  std::string port;
-  const bool bracketed = text.starts_with('[');
-  if (bracketed) {
-    const auto close = text.find("]:");
-    if (close == std::string::npos) return std::nullopt;
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.find(':');
-    if (colon == std::string::npos || text.find(':', colon + 1) != std::string::npos)
-      return std::nullopt;
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  discovery::PeerAddress a;
-  std::string scope;
-  if (const auto percent = host.find('%'); percent != std::string::npos) {
-    scope = host.substr(percent + 1);
-    host.resize(percent);
-  }
-  if (bracketed) {
-    if (inet_pton(AF_INET6, host.c_str(), a.ip.bytes.data()) != 1) return std::nullopt;
-    a.ip.v6 = true;
-    const bool link_local = a.ip.is_link_local();
-    if (link_local != !scope.empty())
-      return std::nullopt;  // a link-local address needs its interface
-    if (link_local) {
-      a.interface_index = if_nametoindex(scope.c_str());
-      if (a.interface_index == 0) return std::nullopt;
-    }
-  } else if (!scope.empty() || inet_pton(AF_INET, host.c_str(), a.ip.bytes.data()) != 1) {
-    return std::nullopt;
-  }
-  char* end = nullptr;
-  const unsigned long value = std::strtoul(port.c_str(), &end, 10);
-  if (port.empty() || *end != '\0' || value == 0 || value > 65535) return std::nullopt;
-  a.port = static_cast<std::uint16_t>(value);
-  return a;
-}
 
 int run_discover(const DiscoverOptions& options, const Io& io) {
   configure_logging(options.agent);

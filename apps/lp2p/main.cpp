@@ -8,6 +8,7 @@
 #include <string>
 
 #include "discovery_commands.hpp"
+#include "info_command.hpp"
 #include "lp2p/version.hpp"
 #include "wire_command.hpp"
 
@@ -18,10 +19,9 @@ namespace {
 using AddCommand = void (*)(CLI::App&, const lp2p::cli::Io&, int&);
 
 // Every subcommand of `lp2p`. Adding one (advertise, discover, pair, send...) is one line here.
-constexpr std::array<AddCommand, 4> kCommands{
-    &lp2p::cli::add_advertise_command,
-    &lp2p::cli::add_discover_command,
-    &lp2p::cli::add_ticket_command,
+constexpr std::array<AddCommand, 5> kCommands{
+    &lp2p::cli::add_advertise_command, &lp2p::cli::add_discover_command,
+    &lp2p::cli::add_info_command,      &lp2p::cli::add_ticket_command,
     &lp2p::cli::add_wire_command,
 };
 

@@ -25,6 +25,12 @@ enum class Errc {
   too_deep,          // nesting beyond the configured depth limit
   unknown_type_key,  // a message type key this build does not know
   io_error,          // the operating system refused a read or write
+  would_block,       // no room now (socket or stream buffer full); retry when told it is writable
+  timed_out,         // the peer did not answer in time
+  peer_mismatch,     // the peer is not the one expected (its fingerprint differs from the pin)
+  refused,           // the peer or the local policy refused (TLS alert, wrong ALPN, not allowed yet)
+  closed,            // the connection or stream is closed
+  protocol_error,    // the peer broke the protocol
 };
 
 constexpr std::string_view to_string(Errc code) {
@@ -47,6 +53,18 @@ constexpr std::string_view to_string(Errc code) {
       return "unknown type key";
     case Errc::io_error:
       return "I/O error";
+    case Errc::would_block:
+      return "would block";
+    case Errc::timed_out:
+      return "timed out";
+    case Errc::peer_mismatch:
+      return "peer mismatch";
+    case Errc::refused:
+      return "refused";
+    case Errc::closed:
+      return "closed";
+    case Errc::protocol_error:
+      return "protocol error";
   }
   return "unknown error";
 }

@@ -20,8 +20,14 @@ std::string hostname_label(std::string_view text) {
 
 std::string agent_hostname(const CertificateSerial& serial, std::string_view instance_name,
                            std::string_view domain) {
+  return peer_hostname(serial.sn(), instance_name, domain);
+}
+
+std::string peer_hostname(std::string_view sn, std::string_view instance_name,
+                          std::string_view domain) {
   if (domain.ends_with('.')) domain.remove_suffix(1);
-  return serial.sn() + "." + hostname_label(instance_name) + "." + hostname_label(domain);
+  std::string name = hostname_label(instance_name) + "." + hostname_label(domain);
+  return sn.empty() ? name : std::string(sn) + "." + name;
 }
 
 }  // namespace lp2p::auth

@@ -14,5 +14,9 @@ namespace lp2p::auth {
 std::string hostname_label(std::string_view text);  // enc()
 std::string agent_hostname(const CertificateSerial& serial, std::string_view instance_name,
                            std::string_view domain = "local");
+// The SNI for dialing a discovered peer (osp-brief §7 #1): its `sn` TXT value verbatim; without
+// one, "<enc(instance)>.local" as Chromium does.
+std::string peer_hostname(std::string_view sn, std::string_view instance_name,
+                          std::string_view domain = "local");
 
 }  // namespace lp2p::auth

@@ -1,0 +1,433 @@
+#include "info_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "agent_options.hpp"
+#include "auth/agent_hostname.hpp"
+#include "discovery/discovery.hpp"
+#include "discovery/dns_sd_provider.hpp"
+#include "discovery/metadata.hpp"
+#include "discovery/ticket.hpp"
+#include "message_json.hpp"
+#include "osp/local_agent.hpp"
+#include "peer_address.hpp"
+
+namespace lp2p::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+// Exit statuses, as `lp2p info --help` documents them.
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitNotFound = 3;
+
+struct InfoOptions {
+  AgentOptions agent;
+  std::string peer;
+  std::string fingerprint;
+  bool json = false;
+  double timeout = 10;
+  unsigned count = 1;
+};
+
+// Who to connect to, however the user named it.
+struct Target {
+  std::string fingerprint;
+  std::string name;
+  std::string sn;
+  std::vector<discovery::PeerAddress> addresses;
+};
+
+std::optional<Target> target_of_peer(const discovery::Peer& peer) {
+  auto osp = discovery::osp_metadata(peer.metadata);
+  if (!osp || peer.addresses.empty()) return std::nullopt;
+  return Target{peer.fingerprint, peer.name, osp->serial, peer.addresses};
+}
+
+bool matches(const discovery::Peer& peer, const std::string& wanted) {
+  auto lower = [](std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+  };
+  if (lower(peer.name).starts_with(lower(wanted))) return true;
+  return wanted.size() >= 4 && peer.fingerprint.starts_with(wanted);
+}
+
+std::string millis(std::chrono::nanoseconds d) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(2) << std::chrono::duration<double, std::milli>(d).count();
+  return out.str();
+}
+
+std::string capability_name(wire::AgentCapability c) {
+  const auto name = wire::name_of(c);
+  const auto number = std::to_string(static_cast<std::uint64_t>(c));
+  return name ? std::string(*name) + " (" + number + ")" : number;
+}
+
+struct Measurement {
+  wire::AgentInfo info;
+  std::string fingerprint;
+  std::string address;
+  quic::ConnectionInfo quic;
+  std::chrono::nanoseconds setup{0};
+  std::chrono::nanoseconds handshake{0};
+};
+
+Json measurement_json(const Measurement& m) {
+  Json quic{{"version", m.quic.quic_version},
+            {"alpn", m.quic.alpn},
+            {"tls", m.quic.tls},
+            {"congestion_control", m.quic.congestion_control},
+            {"idle_timeout_ms", m.quic.local_idle_timeout.count()},
+            {"peer_idle_timeout_ms", m.quic.peer_idle_timeout.count()},
+            {"max_udp_payload", m.quic.max_udp_payload},
+            {"local_cid_length", m.quic.local_cid_length},
+            {"peer_cid_length", m.quic.peer_cid_length},
+            {"peer_initial_max_data", m.quic.peer_initial_max_data},
+            {"peer_initial_max_stream_data", m.quic.peer_initial_max_stream_data_bidi},
+            {"peer_max_streams_bidi", m.quic.peer_initial_max_streams_bidi},
+            {"peer_max_streams_uni", m.quic.peer_initial_max_streams_uni},
+            {"smoothed_rtt_us", m.quic.smoothed_rtt.count() / 1000}};
+  Json agent_info = message_to_json(wire::AgentInfoEvent{m.info})["fields"]["agent-info"];
+  return Json{{"event", "info"},
+              {"fingerprint", m.fingerprint},
+              {"address", m.address},
+              {"verified", false},
+              {"agent-info", agent_info},
+              {"quic", quic},
+              {"setup_ms", std::chrono::duration<double, std::milli>(m.setup).count()},
+              {"handshake_ms", std::chrono::duration<double, std::milli>(m.handshake).count()}};
+}
+
+void print_measurement(const Measurement& m, std::ostream& out) {
+  const auto& q = m.quic;
+  out << "Peer:          " << m.info.display_name
+      << "  (unverified: not paired, anyone can claim this name)\n"
+      << "Fingerprint:   " << m.fingerprint << "  (checked against the one expected)\n"
+      << "Address:       " << m.address << "\n"
+      << "Model:         " << m.info.model_name << "\n"
+      << "Capabilities:  ";
+  for (std::size_t i = 0; i < m.info.capabilities.size(); ++i) {
+    out << (i > 0 ? ", " : "") << capability_name(m.info.capabilities[i]);
+  }
+  out << "\nState token:   " << m.info.state_token << "\n"
+      << "Locales:       ";
+  for (std::size_t i = 0; i < m.info.locales.size(); ++i) {
+    out << (i > 0 ? ", " : "") << m.info.locales[i];
+  }
+  out << "\nConnection:    QUIC v" << q.quic_version << ", ALPN " << q.alpn << ", " << q.tls << ", "
+      << q.congestion_control << "\n"
+      << "               idle timeout " << q.local_idle_timeout.count() << " ms (peer "
+      << q.peer_idle_timeout.count() << " ms), max UDP payload " << q.max_udp_payload
+      << ", connection IDs " << q.local_cid_length << "/" << q.peer_cid_length << " bytes\n"
+      << "               peer allows " << (q.peer_initial_max_data >> 20) << " MiB per connection, "
+      << (q.peer_initial_max_stream_data_bidi >> 20) << " MiB per stream, "
+      << q.peer_initial_max_streams_bidi << " bidi / " << q.peer_initial_max_streams_uni
+      << " uni streams\n"
+      << "Set-up time:   " << millis(m.setup) << " ms to agent-info (TLS handshake "
+      << millis(m.handshake) << " ms), RTT " << millis(q.smoothed_rtt) << " ms\n";
+}
+
+// Connects (count times), collecting a measurement per connection.
+class InfoRun {
+ public:
+  InfoRun(boost::asio::io_context& io, osp::LocalAgent& agent, const InfoOptions& options,
+          const Io& out)
+      : io_(io), agent_(agent), options_(options), out_(out), deadline_(io) {}
+
+  void start(Target target) {
+    target_ = std::move(target);
+    next_connection();
+  }
+
+  [[nodiscard]] int exit_code() const { return exit_code_; }
+
+ private:
+  void next_connection() {
+    if (done_ == options_.count) return finish();
+    address_index_ = 0;
+    try_address();
+  }
+
+  void try_address() {
+    const discovery::PeerAddress& address = target_.addresses[address_index_];
+    const std::string sni = target_.name.empty() && target_.sn.empty()
+                                ? std::string()
+                                : auth::peer_hostname(target_.sn, target_.name);
+    started_ = Clock::now();
+    arm_deadline();
+    const auto attempt = ++attempt_;
+    agent_.connect(socket_address_of(address), target_.fingerprint, sni,
+                   [this, attempt, address](Result<std::shared_ptr<osp::PeerSession>> session) {
+                     if (attempt != attempt_) return;
+                     if (!session) return failed(address, session.error().message);
+                     wait_for_info(*session, address);
+                   });
+  }
+
+  void wait_for_info(const std::shared_ptr<osp::PeerSession>& session,
+                     const discovery::PeerAddress& address) {
+    session_ = session;
+    auto on_info = [this, address](const wire::AgentInfo& info, bool /*verified*/) {
+      auto s = session_;
+      if (!s) return;
+      session_.reset();
+      deadline_.cancel();
+      Measurement m{info,
+                    s->connection().peer_fingerprint(),
+                    format_address(address),
+                    s->connection().info(),
+                    Clock::now() - started_,
+                    s->connection().handshake_duration()};
+      report(m);
+      s->close(osp::CloseCode::normal, "done");
+      ++done_;
+      // Let the close go out before the next connection from the same port.
+      boost::asio::post(io_, [this] { next_connection(); });
+    };
+    if (session->session().peer_info()) return on_info(*session->session().peer_info(), false);
+    osp::PeerSession::Events events;
+    events.on_peer_info = on_info;
+    events.on_closed = [this, address](const quic::CloseInfo& info) {
+      if (session_) failed(address, "the connection ended before agent-info: " + info.describe());
+    };
+    session->set_events(std::move(events));
+  }
+
+  void arm_deadline() {
+    deadline_.expires_after(std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(options_.timeout)));
+    deadline_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      failed(target_.addresses[address_index_],
+             "no agent-info within " + std::to_string(options_.timeout) + " s");
+    });
+  }
+
+  void failed(const discovery::PeerAddress& address, const std::string& why) {
+    deadline_.cancel();
+    ++attempt_;
+    if (session_) {
+      session_->close(osp::CloseCode::timed_out, "no agent-info");
+      session_.reset();
+    }
+    const std::string message = "cannot reach " + format_address(address) + ": " + why;
+    if (++address_index_ < target_.addresses.size()) {
+      out_.err << "lp2p info: " << message << "; trying the next address\n";
+      return try_address();
+    }
+    ++failures_;
+    ++done_;
+    if (options_.json) {
+      out_.out << Json{{"event", "error"}, {"message", message}}.dump() << std::endl;
+    } else {
+      out_.err << "lp2p info: " << message << '\n';
+    }
+    next_connection();
+  }
+
+  void report(const Measurement& m) {
+    setups_.push_back(m.setup);
+    if (options_.json) {
+      out_.out << measurement_json(m).dump() << std::endl;
+    } else if (options_.count == 1) {
+      print_measurement(m, out_.out);
+    }
+  }
+
+  void finish() {
+    exit_code_ = failures_ == 0 ? 0 : kExitFailed;
+    if (options_.count > 1) {
+      std::sort(setups_.begin(), setups_.end());
+      auto quantile = [this](double q) {
+        if (setups_.empty()) return 0.0;
+        const auto index = static_cast<std::size_t>(q * static_cast<double>(setups_.size() - 1));
+        return std::chrono::duration<double, std::milli>(setups_[index]).count();
+      };
+      if (options_.json) {
+        out_.out << Json{{"event", "summary"},
+                         {"count", options_.count},
+                         {"setup_ms_median", quantile(0.5)},
+                         {"setup_ms_p90", quantile(0.9)},
+                         {"failures", failures_}}
+                        .dump()
+                 << std::endl;
+      } else {
+        out_.out << options_.count << " connections, " << failures_
+                 << " failed; set-up time median " << quantile(0.5) << " ms, p90 " << quantile(0.9)
+                 << " ms\n";
+      }
+    }
+    agent_.stop();
+    // A moment for the last CONNECTION_CLOSE to leave.
+    deadline_.expires_after(std::chrono::milliseconds(20));
+    deadline_.async_wait([this](const boost::system::error_code&) { io_.stop(); });
+  }
+
+  boost::asio::io_context& io_;
+  osp::LocalAgent& agent_;
+  const InfoOptions& options_;
+  const Io& out_;
+  Target target_;
+  std::size_t address_index_ = 0;
+  std::uint64_t attempt_ = 0;
+  unsigned done_ = 0;
+  unsigned failures_ = 0;
+  std::vector<std::chrono::nanoseconds> setups_;
+  std::shared_ptr<osp::PeerSession> session_;
+  Clock::time_point started_;
+  boost::asio::steady_timer deadline_;
+  int exit_code_ = kExitFailed;
+};
+
+int run_info(const InfoOptions& options, const Io& io) {
+  configure_logging(options.agent);
+  std::optional<Target> direct;
+  if (options.peer.starts_with(discovery::kTicketPrefix)) {
+    auto ticket = discovery::decode_ticket(options.peer);
+    if (!ticket) {
+      io.err << "lp2p info: this ticket is not valid: " << ticket.error().message << '\n';
+      return kExitUsage;
+    }
+    direct = Target{ticket->fingerprint, ticket->name, "", ticket->addresses};
+  } else if (auto address = parse_host_port(options.peer)) {
+    if (!discovery::is_fingerprint(options.fingerprint)) {
+      io.err << "lp2p info: connecting to an address needs the peer's fingerprint: --fp FP "
+                "(44 characters, as `lp2p discover` or `lp2p advertise` show it)\n";
+      return kExitUsage;
+    }
+    direct = Target{options.fingerprint, "", "", {*address}};
+  }
+
+  auto agent_options = local_agent_options(options.agent, 0);
+  if (!agent_options) {
+    io.err << "lp2p info: " << agent_options.error().message << '\n';
+    return kExitUsage;
+  }
+  agent_options->transport.handshake_timeout =
+      std::chrono::milliseconds(static_cast<std::int64_t>(std::min(options.timeout, 10.0) * 1000));
+  boost::asio::io_context ctx;
+  auto agent = osp::LocalAgent::create(ctx, *agent_options);
+  if (!agent) {
+    io.err << "lp2p info: " << agent.error().message << '\n';
+    return kExitFailed;
+  }
+  InfoRun run(ctx, **agent, options, io);
+  std::unique_ptr<discovery::Discovery> discovery;
+  boost::asio::steady_timer search_deadline(ctx);
+  int exit_code = -1;
+  bool started = false;
+  std::function<void()> look;  // outlives the branch below: discovery calls it from ctx.run()
+  if (direct) {
+    run.start(*direct);
+  } else {
+    auto created = discovery::Discovery::create(ctx, {{std::string(discovery::kDnsSdProvider)},
+                                                      options.agent.group,
+                                                      options.agent.interfaces,
+                                                      !options.agent.no_ipv4,
+                                                      !options.agent.no_ipv6});
+    if (!created) {
+      io.err << "lp2p info: " << created.error().message << '\n';
+      return kExitFailed;
+    }
+    discovery = std::move(*created);
+    look = [&] {
+      if (started) return;
+      std::vector<discovery::Peer> found;
+      for (const auto& peer : discovery->directory().peers()) {
+        if (matches(peer, options.peer)) found.push_back(peer);
+      }
+      if (found.size() > 1) {
+        io.err << "lp2p info: \"" << options.peer << "\" matches several devices:\n";
+        for (const auto& p : found) io.err << "  " << p.name << "  " << p.fingerprint << '\n';
+        io.err << "Name one by a longer fingerprint prefix.\n";
+        exit_code = kExitUsage;
+        ctx.stop();
+        return;
+      }
+      if (found.empty()) return;
+      auto target = target_of_peer(found.front());
+      if (!target) return;
+      started = true;
+      search_deadline.cancel();
+      discovery->stop_browsing();
+      run.start(*target);
+    };
+    discovery->on_events([&](const std::vector<discovery::DirectoryEvent>&) { look(); });
+    if (auto r = discovery->start_browsing(); !r) {
+      io.err << "lp2p info: " << r.error().message << '\n';
+      return kExitFailed;
+    }
+    search_deadline.expires_after(std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(options.timeout)));
+    search_deadline.async_wait([&](const boost::system::error_code& ec) {
+      if (ec || started) return;
+      io.err << "lp2p info: no device named \"" << options.peer
+             << "\" (or with a fingerprint starting so) found within " << options.timeout
+             << " s. `lp2p discover` lists the devices in reach.\n";
+      exit_code = kExitNotFound;
+      ctx.stop();
+    });
+  }
+  boost::asio::signal_set signals(ctx, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    exit_code = kExitFailed;
+    ctx.stop();
+  });
+  ctx.run();
+  return exit_code >= 0 ? exit_code : run.exit_code();
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& parent, const Io& io, int& exit_code) {
+  auto options = std::make_shared<InfoOptions>();
+  CLI::App* command = parent.add_subcommand(
+      "info",
+      "Connect to a device and show what it says about itself, and how the connection went");
+  command
+      ->add_option("peer", options->peer,
+                   "The device: its name (or the start of it) or a fingerprint prefix (found with "
+                   "mDNS), a ticket "
+                   "(lp2p1...), or HOST:PORT with --fp")
+      ->required();
+  command->add_option("--fp", options->fingerprint,
+                      "The fingerprint the device must have (with HOST:PORT)");
+  command->add_flag("--json", options->json, "One JSON object per line instead of text");
+  command->add_option("--timeout", options->timeout,
+                      "Seconds to find the device and get its answer (default 10)");
+  command
+      ->add_option("--count", options->count,
+                   "Connect this many times, one after the other, and summarise the set-up "
+                   "times (a benchmark)")
+      ->check(CLI::Range(1U, 100000U));
+  add_agent_options(*command, options->agent);
+  command->footer(R"(
+The device's answer (its agent-info: name, model, capabilities) is shown as unverified: until
+the two devices are paired anyone on the network could send the same. Its fingerprint, however,
+is checked: the connection is refused when the device's key does not match.
+
+Exit status: 0 the device answered; 1 it could not be reached or refused (the message says
+why, e.g. "fingerprint ... was expected"); 2 usage error or ambiguous name; 3 not found.
+
+Examples:
+  lp2p info "Kitchen laptop"
+  lp2p info XNJS+wzo
+  lp2p info 10.0.0.7:50123 --fp XNJS+wzokyQ2+vjM0QQJgbie5K1rn+niorfnGqyyfNM=
+  lp2p info lp2p1... --json)");
+  command->callback([options, &io, &exit_code] { exit_code = run_info(*options, io); });
+}
+
+}  // namespace lp2p::cli

@@ -1,0 +1,21 @@
+// Application error codes this agent uses in QUIC CONNECTION_CLOSE, RESET_STREAM and
+// STOP_SENDING. 5139 and 404 are OSP's (osp-brief §2.1); the others are lp2p's own choices,
+// documented in docs/transport.md: OSP defines no code for them, and they follow the HTTP-like
+// style of 404 so that a packet capture reads naturally.
+#pragma once
+
+#include <cstdint>
+
+namespace lp2p::osp {
+
+enum class CloseCode : std::uint64_t {
+  normal = 5139,            // OSP: neither side needs the connection any more
+  bad_message = 400,        // malformed framing or CBOR, or a message where it may not be
+  not_authenticated = 403,  // stream refused: the message needs authentication first
+  unknown_type_key = 404,   // OSP: a type key this agent does not know (reason names it)
+  timed_out = 408,          // a step the peer had to take did not happen in time
+  duplicate = 409,          // a second connection to the same peer (osp-brief §2.4) lost
+  internal_error = 500,     // this agent failed (out of resources); not the peer's fault
+};
+
+}  // namespace lp2p::osp
