@@ -23,8 +23,10 @@ What it measures (see bench/README.md, "Transport"):
             with --cacert rather than -k); throughput = curl's speed_download. Content is
             checked once per place, untimed (SHA-256 of the downloaded stream against the
             served file).
-    lp2p    `lp2p-quic-perf serve` / `lp2p-quic-perf send`; throughput = the sender's
-            bytes_per_second; the sender's "verified" and both ends' SHA-256 must agree.
+    lp2p    `lp2p-quic-perf serve` / `lp2p-quic-perf send --no-hash` (one unidirectional
+            stream, done when all is acknowledged); throughput = the sender's bytes_per_second.
+            Content is checked once per place, untimed: a run that hashes on both ends, whose
+            SHA-256 must agree (its throughput with hashing is reported too).
   Set-up: `lp2p advertise` on host a; `lp2p info HOST:PORT --count N` (connect -> agent-info
   received), median and p90 over N connections, loopback and netns, against the 5 ms goal. For
   reference, one curl process making N connections to nginx (Connection: close, no TLS
@@ -127,6 +129,19 @@ def dist(values):
 def loadavg():
     with open("/proc/loadavg") as f:
         return f.read().split()[:3]
+
+
+def cpu_busy_percent(seconds=2.0):
+    """Share of the machine's CPU time that was busy over `seconds` (/proc/stat). Sampled while
+    this benchmark is idle, it shows whether other work is running; the load average lags."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]  # total, idle + iowait
+    t0, i0 = sample()
+    time.sleep(seconds)
+    t1, i1 = sample()
+    return 100.0 * (1 - (i1 - i0) / max(1, t1 - t0))
 
 
 def proc_cpu_seconds(pid):
@@ -432,6 +447,7 @@ class Bench:
         self.cert = None
         self.perf = None
         self.perf_fp = None
+        self.perf_ready = None
         self.data_sha = None
         self.counter = 0
         self.timeout = 30 + args.bytes / 20e6
@@ -593,11 +609,14 @@ http {{
         if r is None:
             raise MeasurementError("lp2p-quic-perf serve printed no ready line within 20 s: "
                                    + self.perf.stderr_tail())
+        self.perf_ready = r[1]
         self.perf_fp = r[1].get("fp") or r[1].get("fingerprint")
         if not self.perf_fp:
             raise MeasurementError(f"lp2p-quic-perf serve: no fp in the ready line {r[1]}")
 
-    def run_lp2p(self, where):
+    def run_lp2p(self, where, verify=False):
+        """Timed runs send with --no-hash (nginx and curl do not hash either); a verify run
+        hashes on both ends and compares, untimed (like verify_https)."""
         if self.perf is None or not self.perf.alive():
             code = self.perf.returncode if self.perf else None
             tail = self.perf.stderr_tail() if self.perf else ""
@@ -613,7 +632,7 @@ http {{
             self.lab, self.client_host(where), label,
             [self.args.perf, "send", f"{self.server_addr(where)}:{PORT_PERF}", "--fp", self.perf_fp,
              "--bytes", str(n), "--state-dir", os.path.join(self.work, "perf-client"),
-             *self.cc_args()], self.logs, self.timeout)
+             *([] if verify else ["--no-hash"]), *self.cc_args()], self.logs, self.timeout)
         got = self.perf.wait_for(lambda o: o.get("event") == "received", 10 if rc == 0 else 0.5,
                                  mark)
         after = self.perf.cpu_seconds()
@@ -625,7 +644,7 @@ http {{
         problems = []
         if s.get("bytes") != n:
             problems.append(f"sent {s.get('bytes')} bytes, not {n}")
-        if s.get("verified") is not True:
+        if verify and s.get("verified") is not True:
             problems.append("sender reports verified != true")
         if got is None:
             problems.append("the server printed no 'received' line")
@@ -633,7 +652,7 @@ http {{
             g = got[1]
             if g.get("bytes") != n:
                 problems.append(f"server received {g.get('bytes')} bytes, not {n}")
-            if g.get("sha256") != s.get("sha256"):
+            if verify and g.get("sha256") != s.get("sha256"):
                 problems.append(f"SHA-256 differs: sent {s.get('sha256')}, received "
                                 f"{g.get('sha256')}")
         if problems:
@@ -641,7 +660,8 @@ http {{
         return {"bytes": n, "bytes_per_second": float(s["bytes_per_second"]),
                 "cpu_server_s": after - before, "cpu_client_s": cpu_c, "wall_s": wall,
                 "seconds": s.get("seconds"), "handshake_ms": s.get("handshake_ms"),
-                "sha256": s.get("sha256"), "server_seconds": got[1].get("seconds")}
+                "sha256": s.get("sha256"), "server_seconds": got[1].get("seconds"),
+                "sent_line": s, "received_line": got[1]}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -790,6 +810,18 @@ def measure_bulk(bench, res):
     tools = [t for t in TOOLS if t in args.tools]
     runners = {"iperf3": bench.run_iperf3, "https": bench.run_https, "lp2p": bench.run_lp2p}
     runs = res.setdefault("runs", {w: {t: [] for t in tools} for w in args.where})
+    if "lp2p" in tools:
+        res["lp2p_check"] = {}
+        for where in args.where:
+            try:
+                r = bench.run_lp2p(where, verify=True)
+                res["lp2p_check"][where] = {"ok": True, "sha256": r["sha256"],
+                                            "bytes_per_second_with_hashing": r["bytes_per_second"]}
+                print(f"  lp2p content check {where}: SHA-256 equal on both ends "
+                      f"({r['bytes_per_second'] / 1e9:.3f} GB/s with hashing)", flush=True)
+            except MeasurementError as e:
+                bench.errors.append(f"{e}; lp2p content check failed")
+                bench.dropped.add("lp2p")
     if "https" in tools:
         res["https_check"] = {}
         for where in args.where:
@@ -835,8 +867,10 @@ def report(res):
            f"lp2p transport benchmark  {env['date']}  bytes={human_bytes(cfg['bytes'])}  "
            f"runs={cfg['runs']}  pin={'server CPU %d, client CPU %d' % (cfg['server_cpu'], cfg['client_cpu']) if cfg['pin'] else 'off'}"
            f"{'  cc=' + cfg['cc'] if cfg['cc'] else ''}",
-           f"machine: {env['cpus']} CPUs, kernel {env['kernel']}, load average at start "
-           f"{' '.join(env['loadavg_start'])}, at end {' '.join(env.get('loadavg_end', []))}",
+           f"machine: {env['cpus']} CPUs, kernel {env['kernel']}; CPU busy (other work) before "
+           f"{env['busy_percent_start']:.0f} %, after {env.get('busy_percent_end', 0):.0f} %; "
+           f"load average at start {' '.join(env['loadavg_start'])}, at end "
+           f"{' '.join(env.get('loadavg_end', []))}",
            f"launcher (taskset + ip netns exec) CPU per client process: "
            f"{env.get('launcher_cpu_ms', float('nan')):.1f} ms (included in client CPU)", ""]
     if "summary" in res:
@@ -864,9 +898,10 @@ def report(res):
         for where, c in res.get("https_check", {}).items():
             out.append(f"  https content check {where}: {'ok' if c['ok'] else 'FAILED'} "
                        f"(SHA-256 {c['sha256'][:16]}..., {c['tls']} {c['cipher']})")
-        if "lp2p" in cfg["tools"] and any("lp2p" in t for t in res["summary"].values()):
-            out.append("  lp2p content check: the sender's 'verified' and both ends' SHA-256 "
-                       "agreed in every counted run")
+        for where, c in res.get("lp2p_check", {}).items():
+            out.append(f"  lp2p content check {where}: SHA-256 equal on both ends "
+                       f"({c['sha256'][:16]}...; {c['bytes_per_second_with_hashing'] / 1e9:.3f} "
+                       f"GB/s with hashing on both ends)")
         out.append("  iperf3 content is not checked (it sends a repeated buffer)")
         out.append("")
     if "setup" in res:
@@ -898,10 +933,10 @@ def report(res):
         out.append("All measurements completed.")
     if cfg["runs"] < 5 and "summary" in res:
         out.append(f"(only {cfg['runs']} run(s): indicative, not a benchmark result; use >= 5)")
-    la = float(env["loadavg_start"][0])
-    if la > 0.5:
-        out.append(f"warning: load average {la:.2f} at start: other work was running; "
-                   "numbers are noisy")
+    busy = max(env["busy_percent_start"], env.get("busy_percent_end", 0))
+    if busy > 10:
+        out.append(f"warning: the CPUs were {busy:.0f} % busy with other work before or after "
+                   "the benchmark: numbers are noisy")
     out.append("=" * 100)
     print("\n".join(out), flush=True)
 
@@ -933,7 +968,8 @@ def parse_args():
                     help="iperf3,https,lp2p,setup (default all)")
     ap.add_argument("--setup-count", type=int, default=100,
                     help="connections for the set-up measurement (default 100)")
-    ap.add_argument("--cc", choices=["cubic", "bbr2"], help="congestion control for lp2p")
+    ap.add_argument("--cc", choices=["cubic", "bbr2", "reno"],
+                    help="congestion control for lp2p-quic-perf (default: its own, bbr2)")
     ap.add_argument("--json", dest="json_out",
                     default=os.path.join(ROOT, "build", "transport-bench.json"),
                     help="JSON results file (default build/transport-bench.json)")
@@ -979,7 +1015,7 @@ def preflight(args, res):
         sys.exit(SKIP)
     skips = {}
     if "lp2p" in args.tools and not os.access(args.perf, os.X_OK):
-        skips["lp2p"] = f"{args.perf} not found (build the lp2p-quic-perf target)"
+        skips["lp2p"] = f"{args.perf} not found (build the lp2p_quic_perf target)"
     info_skip = None
     if args.setup:
         if not os.access(args.lp2p, os.X_OK):
@@ -999,7 +1035,7 @@ def preflight(args, res):
 def environment(args):
     return {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(),
             "kernel": platform.release(), "python": platform.python_version(),
-            "loadavg_start": loadavg(),
+            "loadavg_start": loadavg(), "busy_percent_start": cpu_busy_percent(),
             "versions": {"iperf3": tool_version(["iperf3", "-v"]),
                          "nginx": tool_version(["nginx", "-v"]),
                          "curl": tool_version(["curl", "-V"]),
@@ -1084,6 +1120,8 @@ def main():
             except MeasurementError as e:
                 res["errors"].append(str(e))
                 dropped.add("lp2p")
+        if bench.perf_ready:
+            res["environment"]["perf_ready"] = bench.perf_ready
         if args.tools:
             measure_bulk(bench, res)
         if args.setup:
@@ -1104,6 +1142,7 @@ def main():
         lab.down()
         shutil.rmtree(data_dir, ignore_errors=True)
         res["environment"]["loadavg_end"] = loadavg()
+        res["environment"]["busy_percent_end"] = cpu_busy_percent()
         finish_bulk(res)
         res["ok"] = not res["errors"]
         os.makedirs(os.path.dirname(os.path.abspath(args.json_out)), exist_ok=True)

@@ -38,6 +38,7 @@ struct InfoOptions {
   bool json = false;
   double timeout = 10;
   unsigned count = 1;
+  double stay = 0;  // seconds to keep the connection after agent-info
 };
 
 // Who to connect to, however the user named it.
@@ -126,6 +127,7 @@ void print_measurement(const Measurement& m, std::ostream& out) {
   for (std::size_t i = 0; i < m.info.locales.size(); ++i) {
     out << (i > 0 ? ", " : "") << m.info.locales[i];
   }
+  if (m.info.locales.empty()) out << "(none given)";
   out << "\nConnection:    QUIC v" << q.quic_version << ", ALPN " << q.alpn << ", " << q.tls << ", "
       << q.congestion_control << "\n"
       << "               idle timeout " << q.local_idle_timeout.count() << " ms (peer "
@@ -191,10 +193,8 @@ class InfoRun {
                     Clock::now() - started_,
                     s->connection().handshake_duration()};
       report(m);
-      s->close(osp::CloseCode::normal, "done");
-      ++done_;
-      // Let the close go out before the next connection from the same port.
-      boost::asio::post(io_, [this] { next_connection(); });
+      if (options_.stay > 0) return stay(s);
+      close_and_continue(s);
     };
     if (session->session().peer_info()) return on_info(*session->session().peer_info(), false);
     osp::PeerSession::Events events;
@@ -203,6 +203,44 @@ class InfoRun {
       if (session_) failed(address, "the connection ended before agent-info: " + info.describe());
     };
     session->set_events(std::move(events));
+  }
+
+  // Keeps the connection open (keepalives flow) for --stay seconds, then closes it.
+  void stay(const std::shared_ptr<osp::PeerSession>& session) {
+    held_ = session;
+    osp::PeerSession::Events events;
+    events.on_keepalive = [this](std::chrono::nanoseconds round_trip) {
+      if (options_.json) {
+        out_.out << Json{{"event", "keepalive"},
+                         {"rtt_ms", std::chrono::duration<double, std::milli>(round_trip).count()}}
+                        .dump()
+                 << std::endl;
+      }
+    };
+    events.on_closed = [this](const quic::CloseInfo& info) {
+      if (!held_) return;
+      held_.reset();
+      deadline_.cancel();
+      ++failures_;
+      ++done_;
+      out_.err << "lp2p info: the connection ended early: " << info.describe() << '\n';
+      next_connection();
+    };
+    session->set_events(std::move(events));
+    deadline_.expires_after(std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(options_.stay)));
+    deadline_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || !held_) return;
+      auto s = std::move(held_);
+      close_and_continue(s);
+    });
+  }
+
+  void close_and_continue(const std::shared_ptr<osp::PeerSession>& session) {
+    session->close(osp::CloseCode::normal, "done");
+    ++done_;
+    // Let the close go out before the next connection from the same port.
+    boost::asio::post(io_, [this] { next_connection(); });
   }
 
   void arm_deadline() {
@@ -286,6 +324,7 @@ class InfoRun {
   unsigned failures_ = 0;
   std::vector<std::chrono::nanoseconds> setups_;
   std::shared_ptr<osp::PeerSession> session_;
+  std::shared_ptr<osp::PeerSession> held_;  // during --stay
   Clock::time_point started_;
   boost::asio::steady_timer deadline_;
   int exit_code_ = kExitFailed;
@@ -413,6 +452,9 @@ void add_info_command(CLI::App& parent, const Io& io, int& exit_code) {
                    "Connect this many times, one after the other, and summarise the set-up "
                    "times (a benchmark)")
       ->check(CLI::Range(1U, 100000U));
+  command->add_option("--stay", options->stay,
+                      "Keep each connection open this many seconds after the answer (keepalives "
+                      "keep it up past the 25 s idle timeout), then close it");
   add_agent_options(*command, options->agent);
   command->footer(R"(
 The device's answer (its agent-info: name, model, capabilities) is shown as unverified: until

@@ -14,8 +14,6 @@ enum class CloseCode : std::uint64_t {
   not_authenticated = 403,  // stream refused: the message needs authentication first
   unknown_type_key = 404,   // OSP: a type key this agent does not know (reason names it)
   timed_out = 408,          // a step the peer had to take did not happen in time
-  duplicate = 409,          // a second connection to the same peer (osp-brief §2.4) lost
-  internal_error = 500,     // this agent failed (out of resources); not the peer's fault
 };
 
 }  // namespace lp2p::osp

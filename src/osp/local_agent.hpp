@@ -64,9 +64,13 @@ class LocalAgent {
   [[nodiscard]] const wire::AgentInfo& agent_info() const { return info_; }
   [[nodiscard]] std::uint16_t port() const { return endpoint_->port(); }
   [[nodiscard]] quic::Endpoint& endpoint() { return *endpoint_; }
+  // Sessions whose connection is open.
   [[nodiscard]] std::size_t session_count() const {
-    return static_cast<std::size_t>(std::count_if(
-        sessions_.begin(), sessions_.end(), [](const auto& e) { return !e.second.expired(); }));
+    return static_cast<std::size_t>(
+        std::count_if(sessions_.begin(), sessions_.end(), [](const auto& entry) {
+          const auto session = entry.second.lock();
+          return session && session->open();
+        }));
   }
 
  private:

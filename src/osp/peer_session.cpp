@@ -24,6 +24,9 @@ Session::Observer PeerSession::observer() {
   o.on_auth_message = [this](const wire::Message& message) {
     if (events_.on_auth_message) events_.on_auth_message(message);
   };
+  o.on_status_response = [this](std::chrono::nanoseconds round_trip) {
+    if (events_.on_keepalive) events_.on_keepalive(round_trip);
+  };
   return o;
 }
 

@@ -22,6 +22,7 @@ class PeerSession : public SessionIo, public std::enable_shared_from_this<PeerSe
     std::function<void(const wire::AgentInfo& info, bool verified)> on_peer_info;
     std::function<void(const wire::Message& message)> on_auth_message;
     std::function<void(const quic::CloseInfo& info)> on_closed;
+    std::function<void(std::chrono::nanoseconds round_trip)> on_keepalive;  // status answered
   };
 
   // Takes over the connection's handlers and starts the session (agent-info-request).

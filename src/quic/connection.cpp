@@ -30,7 +30,7 @@ constexpr std::size_t kMaxBatchBytes = 65535;  // GSO: at most 64 KiB per sendms
 constexpr std::size_t kMaxBatchSegments = 64;
 constexpr std::size_t kMaxPacket = 1500;  // room after a full batch for one more packet
 constexpr std::size_t kInitialDcidLength = 18;
-constexpr std::size_t kMaxVecs = 16;
+constexpr std::size_t kMaxVecs = 4;  // a packet's worth spans at most two 64 KiB chunks
 
 ngtcp2_cc_algo cc_algo(CongestionControl cc) {
   switch (cc) {
@@ -444,6 +444,7 @@ void Connection::reset_stream(std::int64_t id, std::uint64_t code) {
 
 void Connection::close(std::uint64_t code, std::string reason) {
   if (state_ == State::closing || state_ == State::draining || state_ == State::closed) return;
+  if (close_request_) return;  // the first reason given is the one the peer gets
   close_request_ = {code, std::move(reason)};
   schedule_flush();
 }

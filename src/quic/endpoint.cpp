@@ -8,7 +8,7 @@
 namespace lp2p::quic {
 namespace {
 
-constexpr std::size_t kReadCallsPerWake = 8;
+constexpr std::size_t kReadCallsPerWake = 1;
 
 Error error_of(const CloseInfo& info) {
   if (info.error) return *info.error;
@@ -89,9 +89,15 @@ void Endpoint::dispatch(const SocketAddress& from, std::span<const std::uint8_t>
   // Our connection IDs are empty: a packet naming a non-empty one is a new client's first flight.
   const bool long_header = (datagram[0] & 0x80U) != 0;
   const bool first_flight = long_header && header.dcidlen > 0;
-  auto it = connections_.find(from);
-  if (it != connections_.end()) {
-    const std::shared_ptr<Connection> connection = it->second;
+  // GRO hands over runs of datagrams from one peer: remember the last lookup.
+  if (!(last_from_ == from) || !last_connection_ ||
+      last_connection_->state() == Connection::State::closed) {
+    auto it = connections_.find(from);
+    last_connection_ = it == connections_.end() ? nullptr : it->second;
+    last_from_ = from;
+  }
+  if (last_connection_) {
+    const std::shared_ptr<Connection> connection = last_connection_;
     if (first_flight && !connection->matches_initial({header.dcid, header.dcidlen})) {
       if (!resolve_conflict(connection, from)) return;
       accept(from, datagram);
@@ -119,6 +125,7 @@ void Endpoint::accept(const SocketAddress& from, std::span<const std::uint8_t> d
   }
   ++stats_.accepted;
   connections_[from] = *connection;
+  last_connection_.reset();
   (*connection)->receive(datagram);
 }
 
@@ -175,6 +182,12 @@ void Endpoint::dial(const SocketAddress& to, const std::string& expected_fingerp
         dial->second.handlers.push_back(std::move(handler));
         return;
       }
+      if (!existing->is_client()) {  // the peer is dialing us from there: wait for that one
+        PendingDial& adopted = adopted_dials_[to];
+        adopted.expected_fingerprint = expected_fingerprint;
+        adopted.handlers.push_back(std::move(handler));
+        return;
+      }
     }
     if (existing->state() == Connection::State::established ||
         existing->state() == Connection::State::handshaking) {
@@ -192,6 +205,7 @@ void Endpoint::dial(const SocketAddress& to, const std::string& expected_fingerp
   }
   ++stats_.dialed;
   connections_[to] = *connection;
+  last_connection_.reset();
   PendingDial pending{expected_fingerprint, {}};
   pending.handlers.push_back(std::move(handler));
   dials_[connection->get()] = std::move(pending);
@@ -267,10 +281,19 @@ void Endpoint::on_finished(const std::shared_ptr<Connection>& connection) {
   if (auto it = connections_.find(connection->remote());
       it != connections_.end() && it->second == connection) {
     connections_.erase(it);
+    last_connection_.reset();
   }
   if (dials_.contains(connection.get())) {
     const CloseInfo info = connection->close_info().value_or(CloseInfo{});
     finish_dial(connection.get(), error_of(info));
+  }
+  // Dials handed over to the peer's connection from this address, which ended before it was up.
+  if (auto adopted = adopted_dials_.find(connection->remote());
+      !connection->is_client() && adopted != adopted_dials_.end()) {
+    auto handlers = std::move(adopted->second.handlers);
+    adopted_dials_.erase(adopted);
+    const Error error = error_of(connection->close_info().value_or(CloseInfo{}));
+    for (auto& handler : handlers) handler(error);
   }
 }
 

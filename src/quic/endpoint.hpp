@@ -115,6 +115,8 @@ class Endpoint : public ConnectionHost, public std::enable_shared_from_this<Endp
   // from the same address.
   std::unordered_map<SocketAddress, PendingDial, SocketAddressHash> adopted_dials_;
   std::vector<std::weak_ptr<Connection>> blocked_;  // waiting for socket room
+  SocketAddress last_from_;                          // dispatch's one-entry cache
+  std::shared_ptr<Connection> last_connection_;
   bool waiting_writable_ = false;
   bool stopped_ = false;
   IncomingHandler incoming_;

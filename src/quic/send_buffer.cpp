@@ -5,7 +5,9 @@
 
 namespace lp2p::quic {
 namespace {
-constexpr std::size_t kMaxSpareChunks = 4;
+// Enough to absorb a sender that appends and releases megabytes at a time without going back to
+// the allocator (whose fresh pages cost page faults), small beside the buffer capacity.
+constexpr std::size_t kMaxSpareChunks = 64;
 }
 
 std::size_t SendBuffer::append(std::span<const std::uint8_t> data) {

@@ -4,6 +4,8 @@
 corpus/codec/<name>.bin          one whole message (type key ‖ CBOR), as codec_fuzz takes it.
 corpus/stream_reader/<name>.bin  stream_reader_fuzz's input: a control byte, chunk sizes, then the
                                  stream (see stream_reader_fuzz.cpp for the layout).
+corpus/session/<name>.bin        session_fuzz's input: a control byte, then records of stream pieces
+                                 and session operations (see session_fuzz.cpp for the layout).
 """
 import pathlib
 
@@ -79,6 +81,60 @@ def write(folder, name, data):
     path.write_bytes(data)
 
 
+# session_fuzz records (layout in session_fuzz.cpp).
+def piece(slot, data, bidi=False, fin=True):
+    """Stream bytes for a stream slot, with a one- or two-byte length."""
+    op = (slot & 7) | (0x08 if bidi else 0) | (0x10 if fin else 0)
+    if len(data) < 256:
+        return bytes([op, len(data)]) + data
+    return bytes([op | 0x20, len(data) >> 8, len(data) & 0xff]) + data
+
+
+START, AUTHENTICATED, TIMER_DUE, NOTE_SENT = b"\x80", b"\x81", b"\x82", b"\x86"
+
+
+def wait(tenths):
+    return bytes([0x83, tenths])
+
+
+def reset(slot):
+    return bytes([0x84, slot])
+
+
+def rename(name):
+    return bytes([0x85, len(name)]) + name
+
+
+def session_seeds():
+    m = {name: unhex(text) for name, text in MESSAGES.items()}
+    info_response_1 = unhex("0b a2 00 01 01 " + AGENT_INFO)  # answers our agent-info-request 1
+    status_response_2 = unhex("0d a1 00 02")                  # answers keepalive request-id 2
+    handshake = b"".join(m[k] for k in STREAMS["stream-handshake"])
+    return {
+        "info-exchange": b"\x00" + START + piece(0, m["agent-info-request"]) +
+                         piece(1, info_response_1) + piece(2, m["agent-info-event"]),
+        "keepalive": b"\x02" + wait(160) + TIMER_DUE + piece(0, status_response_2) +
+                     piece(1, m["agent-status-request"]) + NOTE_SENT + wait(200),
+        "auth-then-data-channel": b"\x02" + piece(0, handshake) + AUTHENTICATED +
+                                  piece(1, m["data-channel-open-request"], bidi=True, fin=False) +
+                                  piece(1, m["data-frame-blob-300"], bidi=True),
+        "data-channel-before-auth": b"\x02" + piece(1, m["data-channel-open-request"], bidi=True) +
+                                    piece(2, m["data-channel-open-request"]) + piece(3, m["data-frame-empty"]),
+        "chunked-info-response": b"\x00" + START +
+                                 piece(4, info_response_1[:5], fin=False) +
+                                 piece(4, info_response_1[5:9], fin=False) +
+                                 piece(4, info_response_1[9:]) + rename(b"Den"),
+        "reset-mid-message": b"\x02" + piece(5, info_response_1[:7], fin=False) + reset(5) +
+                             piece(6, m["agent-info-request"]),
+        "extension-drained": b"\x02" + piece(0, m["go-lp2p-need-psk-99001"] + b"\xff\xff", fin=False) +
+                             piece(0, b"\x00", fin=True) + piece(1, m["agent-info-request"]),
+        "unknown-type-key": b"\x02" + piece(0, unhex("5000 a0")) + piece(1, m["agent-info-request"]),
+        "malformed-and-small-limit": b"\x03" + piece(0, m["error-duplicate-key"]) +
+                                     piece(1, m["data-frame-blob-300"] * 2),
+        "liberal-stream": b"\x02" + piece(7, b"".join(m[k] for k in STREAMS["stream-liberal"])),
+    }
+
+
 def main():
     for name, text in MESSAGES.items():
         message = unhex(text)
@@ -93,6 +149,9 @@ def main():
     write("stream_reader", "stream-data-channel-small-limit", control([5, 200], small_limit=True) + big)
     write("stream_reader", "nested-arrays-small-depth",
           control([2], small_depth=True) + unhex(MESSAGES["error-nested-arrays"]))
+    (HERE / "corpus" / "session").mkdir(exist_ok=True)
+    for name, data in session_seeds().items():
+        write("session", name, data)
 
 
 if __name__ == "__main__":

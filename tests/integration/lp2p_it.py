@@ -6,6 +6,7 @@ when a test fails.
 Run the test files with Debian's /usr/bin/python3 (python3-zeroconf lives there):
     /usr/bin/python3 tests/integration/discovery_test.py --lp2p build/bin/lp2p --lab tests/lab/lab [-v] [Class.test]
 Without root they exit 77, which ctest reports as "skipped" (SKIP_RETURN_CODE 77).
+The transport tests also take --perf build/bin/lp2p-quic-perf (main(need_perf=True)).
 """
 
 import argparse
@@ -30,6 +31,10 @@ PYTHON = "/usr/bin/python3"  # Debian's, which sees python3-zeroconf
 # Filled in by main() from the command line.
 LP2P = None
 LAB_SCRIPT = None
+PERF = None        # lp2p-quic-perf (--perf), for the tests that need it
+
+# Where a failed test's packet captures are kept (the test's own temporary directory is removed).
+ARTIFACTS = os.environ.get("LP2P_IT_ARTIFACTS", "/tmp/lp2p-it-artifacts")
 
 
 def log(msg):
@@ -142,6 +147,56 @@ class Lab:
     def exec_argv(self, host, argv):
         return [LAB_SCRIPT, "exec", host, *argv]
 
+    @property
+    def hub(self):
+        """The namespace holding the bridge br0 (sees every frame of the lab)."""
+        return f"{self.prefix}-hub"
+
+    def fault(self, host, *what):
+        """`lab fault HOST WHAT...`, e.g. fault("b", "loss", "5") or fault("all", "clear")."""
+        return self.run("fault", host, *what)
+
+
+class Capture:
+    """tcpdump on the lab's bridge (in the hub namespace): every frame between the hosts,
+    headers only (snaplen), written to a pcap file. Only if tcpdump is installed."""
+
+    def __init__(self, lab, path, snaplen=160, max_packets=200000):
+        self.path = path
+        self.p = subprocess.Popen(["ip", "netns", "exec", lab.hub, "tcpdump", "-i", "br0", "-U", "-n",
+                                   "-Z", "root", "-s", str(snaplen), "-c", str(max_packets),
+                                   "-w", path],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True, errors="replace")
+        # It says "listening on br0" on stderr once it captures.
+        self.ready = False
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.p.poll() is None:
+            line = self.p.stderr.readline()
+            if "listening on" in line:
+                self.ready = True
+                break
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
+
+    def _drain(self):
+        for _ in self.p.stderr:
+            pass
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGINT)
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(5)
+        self._drainer.join(2)
+        try:
+            self.p.stderr.close()
+        except OSError:
+            pass
+
 
 # ---- processes ---------------------------------------------------------------------------------
 
@@ -171,6 +226,26 @@ class Proc:
     @property
     def pid(self):
         return self.p.pid
+
+    def rss_kib(self):
+        """VmRSS of the process (kiB) from /proc (the lab shares the PID namespace); None once
+        it is gone."""
+        try:
+            with open(f"/proc/{self.p.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1])
+        except (OSError, ValueError):
+            return None
+        return None
+
+    def out_text(self):
+        with self.cond:
+            return "\n".join(line for _, line in self.lines)
+
+    def err_text(self):
+        with self.cond:
+            return "\n".join(line for _, line in self.err)
 
     def _read_out(self):
         for line in self.p.stdout:
@@ -307,6 +382,7 @@ class LabTestCase(unittest.TestCase):
         self.notes = []
         self.tmp = tempfile.mkdtemp(prefix=f"lp2p-it-{self._testMethodName}-")
         self._diag_extra = []
+        self.captures = []
 
     def tearDown(self):
         failed = self._failed()
@@ -315,7 +391,10 @@ class LabTestCase(unittest.TestCase):
             status = self.lab.status()
         for p in self.procs:
             p.stop()
+        for c in self.captures:
+            c.stop()
         if failed:
+            self._keep_captures()
             log(f"\n===== diagnostics for {self.id()} (times are seconds since the test started) =====")
             for n in self.notes:
                 log(f"note: {n}")
@@ -335,9 +414,32 @@ class LabTestCase(unittest.TestCase):
         result = getattr(outcome, "result", None)
         if result is None:
             return True  # unknown: better too much output than none
-        return any(test is self for test, _ in list(result.failures) + list(result.errors))
+        # A failed subTest is recorded as a _SubTest whose test_case is this test.
+        return any(test is self or getattr(test, "test_case", None) is self
+                   for test, _ in list(result.failures) + list(result.errors))
+
+    def _keep_captures(self):
+        for c in self.captures:
+            if not os.path.exists(c.path):
+                continue
+            os.makedirs(ARTIFACTS, exist_ok=True)
+            kept = os.path.join(ARTIFACTS, f"{self.id()}-{os.getpid()}-{os.path.basename(c.path)}")
+            shutil.move(c.path, kept)
+            self.notes.append(f"packet capture of the lab's bridge kept: {kept}")
 
     # helpers
+
+    def capture(self, name="lab.pcap"):
+        """Capture the lab's bridge for the rest of the test (kept in ARTIFACTS if the test
+        fails, removed otherwise). Does nothing without tcpdump; cheap only for small
+        exchanges (headers only, at most 200 000 frames)."""
+        if shutil.which("tcpdump") is None:
+            return None
+        c = Capture(self.lab, os.path.join(self.tmp, name))
+        self.captures.append(c)
+        if not c.ready:
+            self.note("tcpdump did not start on the lab's bridge; no capture")
+        return c
 
     def note(self, msg):
         """Something worth reading in the verbose output and in the diagnostics."""
@@ -373,6 +475,18 @@ class LabTestCase(unittest.TestCase):
         p.info = ev[1]
         return p
 
+    def info(self, host, label, peer, *extra, name=None, state=None, json_lines=True):
+        """`lp2p info PEER` on host (a short-lived client; --json unless json_lines=False)."""
+        return self.lp2p(host, label, "info", peer, "--state-dir", self.state_dir(state or label),
+                         "--name", name or f"Client {label}", *(["--json"] if json_lines else []),
+                         *extra)
+
+    def perf(self, host, label, *args):
+        """lp2p-quic-perf ARGS on host (main(need_perf=True) makes --perf required)."""
+        if PERF is None:
+            self.skipTest("no --perf (lp2p-quic-perf) given")
+        return self.start(host, label, [PERF, *args])
+
     def discover(self, host, label, *extra, state=None):
         return self.lp2p(host, label, "discover", "--state-dir", self.state_dir(state or label),
                          "--json", *self._safety(extra), *extra)
@@ -393,16 +507,19 @@ def parse_endpoint(s):
     return ipaddress.ip_address(host), scope, int(port)
 
 
-def main(python_modules=()):
-    """Parse --lp2p/--lab, skip (77) without root or without the Python modules the test needs
-    (checked in Debian's /usr/bin/python3, which runs the helpers), then run unittest."""
-    global LP2P, LAB_SCRIPT
+def main(python_modules=(), need_perf=False):
+    """Parse --lp2p/--lab (and --perf, required with need_perf), skip (77) without root or
+    without the Python modules the test needs (checked in Debian's /usr/bin/python3, which runs
+    the helpers), then run unittest."""
+    global LP2P, LAB_SCRIPT, PERF
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lp2p", required=True, help="the lp2p binary under test")
     ap.add_argument("--lab", required=True, help="tests/lab/lab")
+    ap.add_argument("--perf", required=need_perf, help="the lp2p-quic-perf binary")
     args, rest = ap.parse_known_args()
     LP2P = os.path.abspath(args.lp2p)
     LAB_SCRIPT = os.path.abspath(args.lab)
+    PERF = os.path.abspath(args.perf) if args.perf else None
     if os.geteuid() != 0:
         print("skipped: the integration tests need root (network namespaces)", flush=True)
         sys.exit(SKIP_RETURN_CODE)
@@ -410,8 +527,8 @@ def main(python_modules=()):
         if subprocess.run([PYTHON, "-c", f"import {module}"], capture_output=True).returncode != 0:
             print(f"skipped: {PYTHON} cannot import {module} (apt-get install python3-{module})", flush=True)
             sys.exit(SKIP_RETURN_CODE)
-    for what, path in (("--lp2p", LP2P), ("--lab", LAB_SCRIPT)):
-        if not os.access(path, os.X_OK):
+    for what, path in (("--lp2p", LP2P), ("--lab", LAB_SCRIPT), ("--perf", PERF)):
+        if path is not None and not os.access(path, os.X_OK):
             print(f"error: {what} {path} is not an executable", file=sys.stderr)
             sys.exit(2)
     # Whatever happens (SIGTERM included), the lab and everything in it goes away.

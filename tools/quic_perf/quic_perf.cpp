@@ -2,7 +2,7 @@
 // (mutual certificates, fingerprint pinning), measured. Output is JSON Lines on stdout.
 //
 //   lp2p-quic-perf serve --port P --state-dir DIR [--cc bbr2] [--pause]
-//   lp2p-quic-perf send HOST:PORT --fp FP --bytes N --state-dir DIR2 [--cc bbr2] [--uni]
+//   lp2p-quic-perf send HOST:PORT --fp FP --bytes N --state-dir DIR2 [--cc bbr2] [--uni|--no-hash]
 //
 // The receiver hashes every stream (SHA-256) and, on a bidirectional stream, answers with the
 // digest; the sender compares it with its own. --pause makes the receiver never consume, to
@@ -50,6 +50,7 @@ struct Options {
   bool no_gro = false;
   double duration = 0;
   bool verbose = false;
+  bool no_hash = false;  // measure the transport alone (the baselines do not hash either)
 };
 
 class Sha256 {
@@ -118,12 +119,14 @@ void serve_connection(const std::shared_ptr<quic::Connection>& c, const Options&
   auto streams = std::make_shared<std::map<std::int64_t, Incoming>>();
   std::weak_ptr<quic::Connection> weak = c;
   quic::Connection::Handlers h;
-  h.on_stream_data = [weak, streams, pause = o.pause](
+  h.on_stream_data = [weak, streams, pause = o.pause, no_hash = o.no_hash](
                          std::int64_t id, std::span<const std::uint8_t> bytes, bool fin) {
     auto connection = weak.lock();
     if (!connection) return;
     Incoming& in = (*streams)[id];
-    in.hash.update(bytes);
+    // Unidirectional streams are the sender's --no-hash runs: nothing to answer, nothing to hash.
+    const bool hashing = !no_hash && (id & 0x2) == 0;
+    if (hashing) in.hash.update(bytes);
     in.bytes += bytes.size();
     if (!pause) connection->consume(id, bytes.size());
     if (!fin) return;
@@ -190,7 +193,7 @@ class Sender {
   void start(const std::shared_ptr<quic::Connection>& c) {
     connection_ = c;
     handshake_ms_ = std::chrono::duration<double, std::milli>(c->handshake_duration()).count();
-    auto stream = c->open_stream(!o_.uni);
+    auto stream = c->open_stream(!o_.uni && !o_.no_hash);
     if (!stream) return fail(stream.error().message);
     stream_ = *stream;
     quic::Connection::Handlers h;
@@ -218,11 +221,11 @@ class Sender {
           static_cast<std::size_t>(std::min<std::uint64_t>(o_.bytes - sent_, kBlockSize - offset));
       auto taken = connection_->write(stream_, {block_.data() + offset, n}, sent_ + n == o_.bytes);
       if (!taken) return fail(taken.error().message);
-      hash_.update({block_.data() + offset, *taken});
+      if (!o_.no_hash) hash_.update({block_.data() + offset, *taken});
       sent_ += *taken;
       if (*taken < n) return;  // on_stream_writable resumes
     }
-    if (sent_ == o_.bytes && o_.uni && !finished_) {
+    if (sent_ == o_.bytes && (o_.uni || o_.no_hash) && !finished_) {
       // No reply on a unidirectional stream: done once everything is acknowledged.
       wait_acknowledged();
     }
@@ -241,8 +244,8 @@ class Sender {
     finished_ = true;
     const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
     const auto digest = hash_.finish();
-    const bool verified =
-        reply_.size() >= 32 && std::equal(digest.begin(), digest.end(), reply_.begin());
+    const bool verified = !o_.no_hash && reply_.size() >= 32 &&
+                          std::equal(digest.begin(), digest.end(), reply_.begin());
     auto info = connection_->info();
     emit({{"event", "sent"},
           {"bytes", sent_},
@@ -257,7 +260,7 @@ class Sender {
           {"send_calls", socket_->stats().send_calls},
           {"gso", socket_->gso()},
           {"max_rss_kib", max_rss_kib()}});
-    exit_code_ = (verified || o_.uni) ? 0 : 3;
+    exit_code_ = (verified || o_.uni || o_.no_hash) ? 0 : 3;
     connection_->close(0, "done");
     stop_soon();
   }
@@ -354,6 +357,10 @@ int main(int argc, char** argv) {
     c->add_flag("--no-gso", o.no_gso, "Do not use UDP GSO");
     c->add_flag("--no-gro", o.no_gro, "Do not use UDP GRO");
     c->add_flag("-v,--verbose", o.verbose, "Log debug messages to stderr");
+    c->add_flag("--no-hash", o.no_hash,
+                "Do not hash (SHA-256) the data, to measure the transport alone. serve: never "
+                "hash; send: use a unidirectional stream (the receiver does not hash those) and "
+                "finish when everything is acknowledged");
   };
   auto* serve_cmd = app.add_subcommand("serve", "Receive streams, hash them, answer with the hash");
   common(serve_cmd);
