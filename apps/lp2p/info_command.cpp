@@ -49,10 +49,16 @@ struct Target {
   std::vector<discovery::PeerAddress> addresses;
 };
 
-std::optional<Target> target_of_peer(const discovery::Peer& peer) {
+// The peer as discovery knows it, with the addresses of the families the user allows.
+std::optional<Target> target_of_peer(const discovery::Peer& peer, const AgentOptions& agent) {
   auto osp = discovery::osp_metadata(peer.metadata);
-  if (!osp || peer.addresses.empty()) return std::nullopt;
-  return Target{peer.fingerprint, peer.name, osp->serial, peer.addresses};
+  if (!osp) return std::nullopt;
+  Target target{peer.fingerprint, peer.name, osp->serial, {}};
+  for (const auto& a : peer.addresses) {
+    if ((a.ip.v6 && !agent.no_ipv6) || (!a.ip.v6 && !agent.no_ipv4)) target.addresses.push_back(a);
+  }
+  if (target.addresses.empty()) return std::nullopt;
+  return target;
 }
 
 bool matches(const discovery::Peer& peer, const std::string& wanted) {
@@ -396,7 +402,7 @@ int run_info(const InfoOptions& options, const Io& io) {
         return;
       }
       if (found.empty()) return;
-      auto target = target_of_peer(found.front());
+      auto target = target_of_peer(found.front(), options.agent);
       if (!target) return;
       started = true;
       search_deadline.cancel();

@@ -260,6 +260,7 @@ ngtcp2_transport_params make_params(const TransportConfig& config) {
   // Zero-length connection IDs (osp-brief §2.1): the 4-tuple identifies the connection, so it
   // cannot migrate.
   params.disable_active_migration = 1;
+  params.max_ack_delay = ns(config.max_ack_delay);
   return params;
 }
 
@@ -821,6 +822,7 @@ ConnectionInfo Connection::info() const {
   info.smoothed_rtt = std::chrono::nanoseconds(stat.smoothed_rtt);
   info.min_rtt = std::chrono::nanoseconds(stat.min_rtt);
   info.cwnd = stat.cwnd;
+  info.bytes_in_flight = stat.bytes_in_flight;
   info.bytes_sent = bytes_sent_;
   info.bytes_received = bytes_received_;
   info.datagrams_sent = datagrams_sent_;

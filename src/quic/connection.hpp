@@ -75,6 +75,7 @@ struct ConnectionInfo {
   std::chrono::nanoseconds smoothed_rtt{0};
   std::chrono::nanoseconds min_rtt{0};
   std::uint64_t cwnd = 0;
+  std::uint64_t bytes_in_flight = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
   std::uint64_t datagrams_sent = 0;
@@ -145,6 +146,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
   // Time from the first packet to established.
   [[nodiscard]] std::chrono::nanoseconds handshake_duration() const { return handshake_duration_; }
+  [[nodiscard]] std::chrono::steady_clock::time_point established_at() const {
+    return started_ + handshake_duration_;
+  }
   [[nodiscard]] ConnectionInfo info() const;
   // Why it ended; set once the state is closing, draining or closed.
   [[nodiscard]] const std::optional<CloseInfo>& close_info() const { return close_info_; }

@@ -9,6 +9,8 @@ namespace lp2p::quic {
 namespace {
 
 constexpr std::size_t kReadCallsPerWake = 1;
+// A connection this much older than a new one to the same peer is taken for a leftover.
+constexpr auto kStaleAfter = std::chrono::seconds(2);
 
 Error error_of(const CloseInfo& info) {
   if (info.error) return *info.error;
@@ -228,8 +230,13 @@ bool Endpoint::close_duplicate(const std::shared_ptr<Connection>& connection) {
       continue;
     }
     ++stats_.duplicates_closed;
-    // Same client on both: keep the older one (`other`).
-    const bool keep_new = client_fingerprint_smaller(*connection, *other);
+    // Two connections set up at about the same time (the peer dialed from another socket while
+    // we dialed it): the one whose client has the smaller fingerprint, as both sides decide
+    // alike (osp-brief §2.4). An older one is presumed stale — the peer restarted on another
+    // port before the idle timeout noticed — and gives way to the new one. With the same client
+    // on both, the older one stays.
+    const bool stale = connection->established_at() - other->established_at() > kStaleAfter;
+    const bool keep_new = stale || client_fingerprint_smaller(*connection, *other);
     const std::shared_ptr<Connection> loser = keep_new ? other : connection;
     const std::shared_ptr<Connection> winner = keep_new ? connection : other;
     spdlog::info("quic: two connections to {}; closing the one via {}",

@@ -1,5 +1,9 @@
 #include "quic/socket_address.hpp"
 
+#include <net/if.h>
+
+#include <array>
+
 #include <arpa/inet.h>
 
 #include <array>
@@ -74,7 +78,14 @@ std::string SocketAddress::to_string() const {
   const std::string port_text = std::to_string(port());
   if (!address.v6) return address.to_string() + ":" + port_text;
   std::string text = "[" + address.to_string();
-  if (v6_.sin6_scope_id != 0) text += "%" + std::to_string(v6_.sin6_scope_id);
+  if (v6_.sin6_scope_id != 0) {
+    // The interface's name, as people type it ("%eth0"); its number if it has gone.
+    std::array<char, IF_NAMESIZE> name{};
+    text += "%";
+    text += if_indextoname(v6_.sin6_scope_id, name.data()) != nullptr
+                ? std::string(name.data())
+                : std::to_string(v6_.sin6_scope_id);
+  }
   return text + "]:" + port_text;
 }
 

@@ -50,7 +50,8 @@ struct Options {
   bool no_gro = false;
   double duration = 0;
   bool verbose = false;
-  bool no_hash = false;  // measure the transport alone (the baselines do not hash either)
+  bool no_hash = false;
+  bool progress = false;  // measure the transport alone (the baselines do not hash either)
 };
 
 class Sha256 {
@@ -212,6 +213,21 @@ class Sender {
     c->set_handlers(std::move(h));
     started_ = Clock::now();
     pump();
+    if (o_.progress) report_progress();
+  }
+
+  // Once a second: how far, and what the transport is doing (for diagnosing stalls).
+  void report_progress() {
+    progress_.expires_after(std::chrono::seconds(1));
+    progress_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || finished_) return;
+      const auto info = connection_->info();
+      emit({{"event", "progress"}, {"sent", sent_}, {"buffered", connection_->buffered(stream_)},
+            {"cwnd", info.cwnd}, {"in_flight", info.bytes_in_flight},
+            {"smoothed_rtt_us", info.smoothed_rtt.count() / 1000},
+            {"datagrams_sent", info.datagrams_sent}});
+      report_progress();
+    });
   }
 
   void pump() {
@@ -310,6 +326,7 @@ class Sender {
   bool finished_ = false;
   int exit_code_ = 0;
   boost::asio::steady_timer poll_{io_};
+  boost::asio::steady_timer progress_{io_};
 };
 
 int send(const Options& o) {
@@ -373,6 +390,7 @@ int main(int argc, char** argv) {
   send_cmd->add_option("--bytes", o.bytes, "How many bytes")->capture_default_str();
   send_cmd->add_flag("--uni", o.uni, "Use a unidirectional stream (no hash reply)");
   send_cmd->add_option("--duration", o.duration, "Give up after this many seconds");
+  send_cmd->add_flag("--progress", o.progress, "Print a progress line every second");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("lp2p-quic-perf"));
   spdlog::set_level(o.verbose ? spdlog::level::debug : spdlog::level::warn);

@@ -18,7 +18,6 @@ namespace {
 
 using quic::test::Loop;
 using quic::test::loopback;
-using quic::test::sni_of;
 using quic::test::TempDir;
 using namespace std::chrono_literals;
 
@@ -75,7 +74,7 @@ class LocalAgentTest : public testing::Test {
   bool connect(LocalAgent& a, LocalAgent& b, SessionLog& at_a, SessionLog& at_b) {
     b.on_session([&at_b](const std::shared_ptr<PeerSession>& s) { at_b.watch(s); });
     bool done = false;
-    a.connect(loopback(b.port()), b.fingerprint(), sni_of(b.certificate().hostname),
+    a.connect(loopback(b.port()), b.fingerprint(), b.certificate().hostname,
               [&](Result<std::shared_ptr<PeerSession>> s) {
                 done = true;
                 if (!s) {
@@ -118,7 +117,7 @@ TEST_F(LocalAgentTest, ConnectedAgentsLearnEachOthersInfoUnverified) {
   EXPECT_EQ(b->session_count(), 1U);
   // Connecting again reuses the session.
   std::shared_ptr<PeerSession> again;
-  a->connect(loopback(b->port()), b->fingerprint(), sni_of(b->certificate().hostname),
+  a->connect(loopback(b->port()), b->fingerprint(), b->certificate().hostname,
              [&](Result<std::shared_ptr<PeerSession>> s) {
                if (s) again = *s;
              });

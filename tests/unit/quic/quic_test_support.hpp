@@ -90,16 +90,6 @@ struct Peer {
   std::shared_ptr<TlsCredentials> credentials;
 };
 
-// The SNI a test dials with. WORKAROUND for an open bug: an agent hostname starts with
-// base64url(serial), which holds '_' for about a quarter of all serials, and GnuTLS's server
-// refuses such a server_name with illegal_parameter (tls_test.cpp,
-// AgentHostnameWithAnUnderscoreIsAcceptedAsSni). Until it is fixed the tests send '-' instead, so
-// that they do not fail at random; only that test exercises the real hostname.
-inline std::string sni_of(std::string hostname) {
-  std::replace(hostname.begin(), hostname.end(), '_', '-');
-  return hostname;
-}
-
 inline SocketAddress loopback(std::uint16_t port, bool v6 = false) {
   if (v6) {
     std::array<std::uint8_t, 16> one{};
