@@ -426,13 +426,14 @@ int run_ticket(const TicketOptions& options, const Io& io) {
 void add_advertise_command(CLI::App& parent, const Io& io, int& exit_code) {
   auto options = std::make_shared<AdvertiseOptions>();
   CLI::App* cmd =
-      parent.add_subcommand("advertise", "Be discoverable on the local network until Ctrl-C");
+      parent.add_subcommand("advertise", "Be discoverable and reachable on the local network until Ctrl-C");
   cmd->footer(
       "Publishes this agent as an Open Screen agent (_openscreen._udp over mDNS/DNS-SD) with its\n"
-      "fingerprint (fp), metadata version (mv) and auth token (at), answers queries until Ctrl-C, "
-      "then\n"
-      "says goodbye so that other devices drop it at once.\n"
-      "kill -USR1 <pid> bumps the metadata version (other devices see the change);\n"
+      "fingerprint (fp), metadata version (mv), auth token (at) and serial (sn), and accepts QUIC\n"
+      "connections (TLS 1.3, ALPN osp) on the advertised UDP port: peers that connect exchange\n"
+      "agent-info with it (shown as connected / peer-info / disconnected; unverified until paired).\n"
+      "Ctrl-C closes connections (code 5139) and says goodbye so that other devices drop it at once.\n"
+      "kill -USR1 <pid> bumps the metadata version and sends agent-info-event to connected peers;\n"
       "kill -USR2 <pid> prints the mDNS traffic counters.\n\n"
       "Example: lp2p advertise --name \"Kitchen laptop\" --group photos");
   add_agent_options(*cmd, options->agent);

@@ -52,6 +52,8 @@ void random_bytes(std::uint8_t* out, std::size_t length) {
   gnutls_rnd(GNUTLS_RND_RANDOM, out, length);
 }
 
+// ngtcp2 takes non-const pointers but does not write through a path it is given.
+// NOLINTBEGIN(cppcoreguidelines-pro-type-const-cast)
 ngtcp2_path make_path(const SocketAddress& local, const SocketAddress& remote) {
   ngtcp2_path path{};
   path.local.addr = const_cast<sockaddr*>(local.data());
@@ -60,6 +62,7 @@ ngtcp2_path make_path(const SocketAddress& local, const SocketAddress& remote) {
   path.remote.addrlen = SocketAddress::size();
   return path;
 }
+// NOLINTEND(cppcoreguidelines-pro-type-const-cast)
 
 const char* kind_name(CloseInfo::Kind kind) {
   switch (kind) {
@@ -108,7 +111,7 @@ struct Callbacks {
 
   static int new_connection_id(ngtcp2_conn* /*conn*/, ngtcp2_cid* cid, std::uint8_t* token,
                                std::size_t length, void* /*user_data*/) {
-    random_bytes(cid->data, length);
+    random_bytes(std::data(cid->data), length);
     cid->datalen = length;
     random_bytes(token, NGTCP2_STATELESS_RESET_TOKENLEN);
     return 0;
@@ -161,7 +164,7 @@ struct Callbacks {
                           std::uint64_t /*code*/, void* user_data, void* /*stream_user_data*/) {
     Connection& c = self(user_data);
     c.streams_.erase(stream_id);
-    if (!ngtcp2_conn_is_local_stream(conn, stream_id)) {
+    if (ngtcp2_conn_is_local_stream(conn, stream_id) == 0) {
       // Let the peer open another one in its place (MAX_STREAMS stays generous).
       if (ngtcp2_is_bidi_stream(stream_id) != 0) {
         ngtcp2_conn_extend_max_streams_bidi(conn, 1);
@@ -266,11 +269,11 @@ ngtcp2_transport_params make_params(const TransportConfig& config) {
 
 }  // namespace
 
-Connection::Connection(boost::asio::io_context& io, ConnectionHost& host,
-                       const TransportConfig& config, const SocketAddress& remote, bool client)
+Connection::Connection(boost::asio::io_context& io, ConnectionHost& host, TransportConfig config,
+                       const SocketAddress& remote, bool client)
     : io_(io),
       host_(host),
-      config_(config),
+      config_(std::move(config)),
       remote_(remote),
       client_(client),
       packet_buffer_(kMaxBatchBytes + kMaxPacket),
@@ -302,7 +305,7 @@ Result<std::shared_ptr<Connection>> Connection::dial(
   c->tls_context_.expected_fingerprint = expected_fingerprint;
   ngtcp2_cid dcid{};
   dcid.datalen = kInitialDcidLength;
-  random_bytes(dcid.data, dcid.datalen);
+  random_bytes(std::data(dcid.data), dcid.datalen);
   ngtcp2_cid scid{};  // zero-length (osp-brief §2.1)
   const ngtcp2_path path = make_path(host.local_address(), remote);
   const ngtcp2_callbacks callbacks = make_callbacks(true);
@@ -329,7 +332,8 @@ Result<std::shared_ptr<Connection>> Connection::accept(boost::asio::io_context& 
     return make_error(Errc::malformed, "not a QUIC v1 Initial packet");
   }
   std::shared_ptr<Connection> c(new Connection(io, host, config, remote, false));
-  c->original_dcid_.assign(header.dcid.data, header.dcid.data + header.dcid.datalen);
+  const std::span<const std::uint8_t> odcid(std::data(header.dcid.data), header.dcid.datalen);
+  c->original_dcid_.assign(odcid.begin(), odcid.end());
   ngtcp2_cid scid{};  // zero-length: no stateless reset token either (RFC 9000 §18.2)
   const ngtcp2_path path = make_path(host.local_address(), remote);
   const ngtcp2_callbacks callbacks = make_callbacks(false);
@@ -618,7 +622,8 @@ void Connection::write_packets() {
       vec_count = stream->send.unsent(pieces);
       std::uint64_t total = 0;
       for (std::size_t i = 0; i < vec_count; ++i) {
-        vecs[i].base = const_cast<std::uint8_t*>(pieces[i].data());
+        // ngtcp2_vec is read-only here (writev_stream reads the stream data).
+        vecs[i].base = const_cast<std::uint8_t*>(pieces[i].data());  // NOLINT(*-const-cast)
         vecs[i].len = pieces[i].size();
         total += pieces[i].size();
       }
@@ -780,11 +785,9 @@ void Connection::on_timer() {
   flush();
 }
 
-void Connection::abandon(CloseInfo info) {
-  enter_closed(std::move(info));
-}
+void Connection::abandon(const CloseInfo& info) { enter_closed(info); }
 
-void Connection::enter_closed(CloseInfo info) {
+void Connection::enter_closed(const CloseInfo& info) {
   if (state_ == State::closed) return;
   state_ = State::closed;
   timer_.cancel();

@@ -154,16 +154,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   [[nodiscard]] const std::optional<CloseInfo>& close_info() const { return close_info_; }
 
   Result<std::int64_t> open_stream(bool bidirectional);
-  Result<std::size_t> write(std::int64_t stream, std::span<const std::uint8_t> bytes,
-                            bool fin = false);
+  Result<std::size_t> write(std::int64_t id, std::span<const std::uint8_t> bytes, bool fin = false);
   // Ends our sending half after what was written (FIN).
-  Result<void> finish(std::int64_t stream);
-  [[nodiscard]] std::size_t writable(std::int64_t stream) const;
+  Result<void> finish(std::int64_t id);
+  [[nodiscard]] std::size_t writable(std::int64_t id) const;
   // Unsent or unacknowledged bytes of a stream (0 for an unknown stream).
-  [[nodiscard]] std::size_t buffered(std::int64_t stream) const;
-  void consume(std::int64_t stream, std::size_t bytes);
+  [[nodiscard]] std::size_t buffered(std::int64_t id) const;
+  void consume(std::int64_t id, std::size_t bytes);
   // Abandons a stream in both directions (RESET_STREAM + STOP_SENDING) with an application code.
-  void reset_stream(std::int64_t stream, std::uint64_t code);
+  void reset_stream(std::int64_t id, std::uint64_t code);
   // CONNECTION_CLOSE with an application error code; on_closed follows.
   void close(std::uint64_t code, std::string reason);
 
@@ -172,7 +171,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void flush();
   [[nodiscard]] bool matches_initial(std::span<const std::uint8_t> dcid) const;
   // Gives up silently (a simultaneous dial lost, or the endpoint is going away).
-  void abandon(CloseInfo info);
+  void abandon(const CloseInfo& info);
 
  private:
   struct Stream {
@@ -184,7 +183,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool queued = false;          // in ready_
   };
 
-  Connection(boost::asio::io_context& io, ConnectionHost& host, const TransportConfig& config,
+  Connection(boost::asio::io_context& io, ConnectionHost& host, TransportConfig config,
              const SocketAddress& remote, bool client);
   Result<void> init_tls(const TlsCredentials& credentials, const std::string& sni);
   Stream* find(std::int64_t id);
@@ -196,7 +195,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle_read_error(int error);
   void arm_timer();
   void on_timer();
-  void enter_closed(CloseInfo info);
+  void enter_closed(const CloseInfo& info);
   // Tells the application (once) that the connection is over; the state may linger.
   void notify_closed(const CloseInfo& info);
   void schedule_flush();

@@ -276,7 +276,7 @@ void Endpoint::on_established(const std::shared_ptr<Connection>& connection) {
 }
 
 void Endpoint::finish_dial(const Connection* connection,
-                           Result<std::shared_ptr<Connection>> result) {
+                           const Result<std::shared_ptr<Connection>>& result) {
   auto dial = dials_.find(connection);
   if (dial == dials_.end()) return;
   auto handlers = std::move(dial->second.handlers);

@@ -100,7 +100,7 @@ class Endpoint : public ConnectionHost, public std::enable_shared_from_this<Endp
   void accept(const SocketAddress& from, std::span<const std::uint8_t> datagram);
   bool resolve_conflict(const std::shared_ptr<Connection>& existing, const SocketAddress& from);
   bool close_duplicate(const std::shared_ptr<Connection>& connection);
-  void finish_dial(const Connection* connection, Result<std::shared_ptr<Connection>> result);
+  void finish_dial(const Connection* connection, const Result<std::shared_ptr<Connection>>& result);
   [[nodiscard]] bool client_fingerprint_smaller(const Connection& a, const Connection& b) const;
 
   boost::asio::io_context& io_;
@@ -115,7 +115,7 @@ class Endpoint : public ConnectionHost, public std::enable_shared_from_this<Endp
   // from the same address.
   std::unordered_map<SocketAddress, PendingDial, SocketAddressHash> adopted_dials_;
   std::vector<std::weak_ptr<Connection>> blocked_;  // waiting for socket room
-  SocketAddress last_from_;                          // dispatch's one-entry cache
+  SocketAddress last_from_;                         // dispatch's one-entry cache
   std::shared_ptr<Connection> last_connection_;
   bool waiting_writable_ = false;
   bool stopped_ = false;

@@ -8,7 +8,7 @@ namespace {
 // Enough to absorb a sender that appends and releases megabytes at a time without going back to
 // the allocator (whose fresh pages cost page faults), small beside the buffer capacity.
 constexpr std::size_t kMaxSpareChunks = 64;
-}
+}  // namespace
 
 std::size_t SendBuffer::append(std::span<const std::uint8_t> data) {
   const std::size_t take = std::min(data.size(), space());

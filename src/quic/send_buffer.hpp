@@ -29,7 +29,7 @@ class SendBuffer {
   void finish() { finished_ = true; }
 
   // The unsent bytes, from the send offset on, as up to out.size() contiguous pieces.
-  std::size_t unsent(std::span<std::span<const std::uint8_t>> out) const;
+  [[nodiscard]] std::size_t unsent(std::span<std::span<const std::uint8_t>> out) const;
   // `count` bytes from the send offset went into packets.
   void mark_sent(std::size_t count);
   void mark_fin_sent() { fin_sent_ = true; }
@@ -47,15 +47,17 @@ class SendBuffer {
 
  private:
   struct Chunk {
-    std::unique_ptr<std::uint8_t[]> bytes;
+    // Uninitialised storage of kChunkSize bytes (a vector would zero it first).
+    std::unique_ptr<std::uint8_t[]> bytes;  // NOLINT(*-avoid-c-arrays)
     std::size_t used = 0;
   };
   void release_acknowledged();
 
   std::size_t capacity_;
   std::deque<Chunk> chunks_;
-  std::vector<std::unique_ptr<std::uint8_t[]>> spare_;  // released chunks kept for reuse
-  std::uint64_t base_ = 0;                              // stream offset of chunks_.front().bytes[0]
+  std::vector<std::unique_ptr<std::uint8_t[]>>
+      spare_;                // NOLINT(*-avoid-c-arrays)  // released chunks kept for reuse
+  std::uint64_t base_ = 0;   // stream offset of chunks_.front().bytes[0]
   std::uint64_t acked_ = 0;  // everything before this offset was acknowledged
   std::uint64_t sent_ = 0;   // everything before this offset went into packets
   std::uint64_t end_ = 0;    // offset after the last byte appended

@@ -1,10 +1,7 @@
 #include "quic/socket_address.hpp"
 
-#include <net/if.h>
-
-#include <array>
-
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include <array>
 #include <cstring>

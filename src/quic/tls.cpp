@@ -174,8 +174,10 @@ Result<TlsSession> make_tls_session(bool server, const TlsCredentials& credentia
   if (int rv = gnutls_credentials_set(raw, GNUTLS_CRD_CERTIFICATE, credentials.get()); rv < 0) {
     return gnutls_error("TLS credentials", rv);
   }
-  const gnutls_datum_t protocol{reinterpret_cast<unsigned char*>(const_cast<char*>(alpn.data())),
-                                static_cast<unsigned>(alpn.size())};
+  // gnutls_datum_t is not const-correct; gnutls_alpn_set_protocols copies the protocol name.
+  const gnutls_datum_t protocol{
+      reinterpret_cast<unsigned char*>(const_cast<char*>(alpn.data())),  // NOLINT(*-const-cast)
+      static_cast<unsigned>(alpn.size())};
   if (int rv = gnutls_alpn_set_protocols(raw, &protocol, 1, GNUTLS_ALPN_MANDATORY); rv < 0) {
     return gnutls_error("ALPN", rv);
   }

@@ -207,13 +207,9 @@ class TransportTest(LabTestCase):
         self.assertEqual(self.finish(not_found), 3, "a name nobody has: exit 3 (not found)")
 
     def test_find_by_name_serial_with_underscore(self):
-        """An agent whose `sn` has a '_' (base64url's 63rd digit) is found by name and answers
-        like any other: the SNI the client derives from the `sn` must not get it refused."""
-        if not os.environ.get("LP2P_IT_KNOWN_BUGS"):
-            self.skipTest("bug: GnuTLS (server side) refuses an SNI containing '_' with "
-                          "illegal_parameter, and the SNI of a peer found by mDNS starts with its "
-                          "base64url `sn`: `lp2p info NAME` fails for ~1/3 of agents "
-                          "(LP2P_IT_KNOWN_BUGS=1 runs it; remove this skip once fixed)")
+        """An agent whose stored serial gives an `sn` with a '_' (base64url's 63rd digit; GnuTLS
+        servers refuse such an SNI with illegal_parameter) moves to a hostname-safe serial on
+        start, so it is found by name and answers like any other."""
         self.capture()
         adv = self.agent("a", "Underscore Agent", serial=SERIAL_UNDERSCORE)
         for label, peer in (("info-b-name", "underscore"), ("info-b-fp", adv.fp[:8])):

@@ -75,11 +75,16 @@ bool hostname_safe(const std::string& hostname) {
              "0123456789.-") == std::string::npos;
 }
 
+// The certificate's serial as 20 big-endian bytes. DER keeps integers minimal, so a serial whose
+// base starts with 0x00 (1 in 128) is stored in fewer bytes: pad it back.
 Bytes serial_of(const Bytes& der) {
   const Cert cert = parse(der);
   if (!cert) return {};
   const ASN1_INTEGER* serial = X509_get0_serialNumber(cert.get());
-  return {serial->data, serial->data + serial->length};
+  if (serial->length > 20) return {serial->data, serial->data + serial->length};
+  Bytes out(20 - static_cast<std::size_t>(serial->length), 0);
+  out.insert(out.end(), serial->data, serial->data + serial->length);
+  return out;
 }
 
 class CertificateStoreTest : public testing::Test {

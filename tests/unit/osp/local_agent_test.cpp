@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,7 +87,12 @@ class LocalAgentTest : public testing::Test {
     return loop_.run_until([&] { return done && at_b.session != nullptr; }) && at_a.session;
   }
 
+  // Sessions call their events until their connection closes, which may be in TearDown: the logs
+  // they write to belong to the fixture (a deque keeps references stable).
+  SessionLog& new_log() { return logs_.emplace_back(); }
+
   Loop loop_;
+  std::deque<SessionLog> logs_;
   std::vector<std::unique_ptr<TempDir>> dirs_;
   std::vector<std::unique_ptr<LocalAgent>> agents_;  // destroyed before the directories
 };
@@ -99,8 +105,8 @@ TEST_F(LocalAgentTest, ConnectedAgentsLearnEachOthersInfoUnverified) {
   EXPECT_EQ(a->agent_info().display_name, "Alpha");
   EXPECT_EQ(a->agent_info().model_name, "lp2p test");
   EXPECT_EQ(a->agent_info().state_token.size(), 8U);
-  SessionLog at_a;
-  SessionLog at_b;
+  SessionLog& at_a = new_log();
+  SessionLog& at_b = new_log();
   ASSERT_TRUE(connect(*a, *b, at_a, at_b));
   EXPECT_EQ(at_a.session->connection().peer_fingerprint(), b->fingerprint());
   EXPECT_EQ(at_b.session->connection().peer_fingerprint(), a->fingerprint());
@@ -130,8 +136,8 @@ TEST_F(LocalAgentTest, DisplayNameChangeReachesThePeer) {
   LocalAgent* a = make_agent("Alpha");
   LocalAgent* b = make_agent("Bravo");
   ASSERT_TRUE(a && b);
-  SessionLog at_a;
-  SessionLog at_b;
+  SessionLog& at_a = new_log();
+  SessionLog& at_b = new_log();
   ASSERT_TRUE(connect(*a, *b, at_a, at_b));
   ASSERT_TRUE(loop_.run_until([&] { return !at_a.infos.empty() && !at_b.infos.empty(); }));
   a->set_display_name("Alpha Two");
@@ -152,8 +158,8 @@ TEST_F(LocalAgentTest, KeepaliveStatusRoundTripsFlow) {
   LocalAgent* a = make_agent("Alpha", 100ms);
   LocalAgent* b = make_agent("Bravo", 100ms);
   ASSERT_TRUE(a && b);
-  SessionLog at_a;
-  SessionLog at_b;
+  SessionLog& at_a = new_log();
+  SessionLog& at_b = new_log();
   ASSERT_TRUE(connect(*a, *b, at_a, at_b));
   // Both sides send agent-status-request when they sent nothing for 100 ms, and get answers.
   ASSERT_TRUE(loop_.run_until([&] {
@@ -172,8 +178,8 @@ TEST_F(LocalAgentTest, StoppingAnAgentClosesThePeersSessionWith5139) {
   LocalAgent* a = make_agent("Alpha");
   LocalAgent* b = make_agent("Bravo");
   ASSERT_TRUE(a && b);
-  SessionLog at_a;
-  SessionLog at_b;
+  SessionLog& at_a = new_log();
+  SessionLog& at_b = new_log();
   ASSERT_TRUE(connect(*a, *b, at_a, at_b));
   a->stop();
   ASSERT_TRUE(loop_.run_until([&] { return !at_a.closed.empty() && !at_b.closed.empty(); }));
@@ -197,8 +203,8 @@ TEST_F(LocalAgentTest, DestroyingAnAgentWhileTheLoopRuns) {
   LocalAgent* a = make_agent("Alpha", 100ms);
   LocalAgent* b = make_agent("Bravo", 100ms);
   ASSERT_TRUE(a && b);
-  SessionLog at_a;
-  SessionLog at_b;
+  SessionLog& at_a = new_log();
+  SessionLog& at_b = new_log();
   ASSERT_TRUE(connect(*a, *b, at_a, at_b));
   ASSERT_TRUE(loop_.run_until([&] { return !at_a.infos.empty() && !at_b.infos.empty(); }));
   at_a.session.reset();

@@ -513,8 +513,8 @@ TEST_F(EndpointTest, SeveralStreamsInterleaved) {
     ASSERT_TRUE(p.server->write(id, Bytes(text.begin(), text.end()), true));
   };
   constexpr std::size_t kStreams = 6;
-  constexpr std::size_t kBytes = 300 * 1024;
-  constexpr std::size_t kPiece = 10 * 1024;
+  constexpr std::size_t kBytes = std::size_t{300} << 10;
+  constexpr std::size_t kPiece = std::size_t{10} << 10;
   std::vector<std::int64_t> ids;
   for (std::size_t i = 0; i < kStreams; ++i) {
     auto id = p.client->open_stream(i % 3 != 2);  // every third one unidirectional
@@ -571,7 +571,7 @@ TEST_F(EndpointTest, SeveralStreamsInterleaved) {
 TEST_F(EndpointTest, ReceiverThatDoesNotConsumeStopsTheSender) {
   Peer a("a");
   Peer b("b");
-  constexpr std::size_t kWindow = 256 * 1024;
+  constexpr std::size_t kWindow = std::size_t{256} << 10;
   TransportConfig small;
   small.stream_window = kWindow;
   small.max_stream_window = kWindow;

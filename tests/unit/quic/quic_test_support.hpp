@@ -202,15 +202,22 @@ struct Writer {
   }
 };
 
-// The outcome of one dial.
+// The outcome of one dial. Its state is shared with the handler, so a dial answered late (say
+// while a failed test tears down) writes nowhere dangerous.
 struct DialOutcome {
-  std::optional<Result<std::shared_ptr<Connection>>> result;
-  int calls = 0;
+  struct State {
+    std::optional<Result<std::shared_ptr<Connection>>> result;
+    int calls = 0;
+  };
+  std::shared_ptr<State> state = std::make_shared<State>();
+  std::optional<Result<std::shared_ptr<Connection>>>& result = state->result;
+  int& calls = state->calls;
+
   [[nodiscard]] bool done() const { return calls > 0; }
-  Endpoint::DialHandler handler() {
-    return [this](Result<std::shared_ptr<Connection>> r) {
-      ++calls;
-      result.emplace(std::move(r));
+  [[nodiscard]] Endpoint::DialHandler handler() const {
+    return [s = state](Result<std::shared_ptr<Connection>> r) {
+      ++s->calls;
+      s->result.emplace(std::move(r));
     };
   }
   [[nodiscard]] std::shared_ptr<Connection> connection() const {

@@ -77,7 +77,10 @@ TEST(SocketAddress, Ipv6Loopback) {
 TEST(SocketAddress, ScopeIdIsKeptAndPrinted) {
   const auto address = convert(v6_sockaddr("fe80::1", 4433, 2));
   ASSERT_TRUE(address.has_value());
-  EXPECT_EQ(address->to_string(), "[fe80::1%2]:4433");
+  // The interface by name (loopback is index 1 in every network namespace), by number when no
+  // interface has that index.
+  EXPECT_EQ(convert(v6_sockaddr("fe80::1", 4433, 1))->to_string(), "[fe80::1%lo]:4433");
+  EXPECT_EQ(convert(v6_sockaddr("fe80::1", 4433, 999999))->to_string(), "[fe80::1%999999]:4433");
   EXPECT_EQ(address->ip(), kLinkLocal);
   EXPECT_NE(address, convert(v6_sockaddr("fe80::1", 4433, 3)));
   EXPECT_NE(address, convert(v6_sockaddr("fe80::1", 4433)));
