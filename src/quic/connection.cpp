@@ -554,16 +554,7 @@ void Connection::handle_read_error(int error) {
   }
   info.code = ccerr.error_code;
   close_info_ = info;
-  std::array<std::uint8_t, 1500> buffer{};
-  ngtcp2_path_storage ps;
-  ngtcp2_path_storage_zero(&ps);
-  ngtcp2_pkt_info pi{};
-  const ngtcp2_ssize n = ngtcp2_conn_write_connection_close(conn_, &ps.path, &pi, buffer.data(),
-                                                            buffer.size(), &ccerr, timestamp());
-  if (n > 0) {
-    close_packet_.assign(buffer.begin(), buffer.begin() + n);
-    send_batch(close_packet_, close_packet_.size());
-  }
+  if (encode_close(ccerr)) send_batch(close_packet_, close_packet_.size());
   enter_closed(info);
 }
 
@@ -706,6 +697,19 @@ bool Connection::send_batch(std::span<const std::uint8_t> bytes, std::size_t seg
   return false;
 }
 
+// The CONNECTION_CLOSE packet for `error`, kept in close_packet_ to answer stray packets with.
+bool Connection::encode_close(const ngtcp2_connection_close_error& error) {
+  std::array<std::uint8_t, kMaxPacket> buffer{};
+  ngtcp2_path_storage ps;
+  ngtcp2_path_storage_zero(&ps);
+  ngtcp2_pkt_info pi{};
+  const ngtcp2_ssize n = ngtcp2_conn_write_connection_close(conn_, &ps.path, &pi, buffer.data(),
+                                                            buffer.size(), &error, timestamp());
+  if (n <= 0) return false;
+  close_packet_.assign(buffer.begin(), buffer.begin() + n);
+  return true;
+}
+
 void Connection::write_close() {
   auto [code, reason] = *close_request_;
   close_request_.reset();
@@ -715,17 +719,10 @@ void Connection::write_close() {
   ngtcp2_connection_close_error_default(&ccerr);
   ngtcp2_connection_close_error_set_application_error(
       &ccerr, code, reinterpret_cast<const std::uint8_t*>(reason.data()), reason.size());
-  std::array<std::uint8_t, 1500> buffer{};
-  ngtcp2_path_storage ps;
-  ngtcp2_path_storage_zero(&ps);
-  ngtcp2_pkt_info pi{};
-  const ngtcp2_ssize n = ngtcp2_conn_write_connection_close(conn_, &ps.path, &pi, buffer.data(),
-                                                            buffer.size(), &ccerr, timestamp());
-  if (n <= 0) {
+  if (!encode_close(ccerr)) {
     enter_closed(info);
     return;
   }
-  close_packet_.assign(buffer.begin(), buffer.begin() + n);
   state_ = State::closing;
   close_info_ = info;
   send_batch(close_packet_, close_packet_.size());

@@ -35,6 +35,7 @@
 #include "quic/tls.hpp"
 
 struct ngtcp2_conn;
+struct ngtcp2_connection_close_error;
 
 namespace lp2p::quic {
 
@@ -192,6 +193,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void write_packets();
   bool send_batch(std::span<const std::uint8_t> bytes, std::size_t segment);
   void write_close();
+  bool encode_close(const ngtcp2_connection_close_error& error);
   void handle_read_error(int error);
   void arm_timer();
   void on_timer();
