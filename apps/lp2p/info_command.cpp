@@ -12,6 +12,7 @@
 
 #include "agent_options.hpp"
 #include "auth/agent_hostname.hpp"
+#include "common/ascii.hpp"
 #include "discovery/discovery.hpp"
 #include "discovery/dns_sd_provider.hpp"
 #include "discovery/metadata.hpp"
@@ -62,11 +63,7 @@ std::optional<Target> target_of_peer(const discovery::Peer& peer, const AgentOpt
 }
 
 bool matches(const discovery::Peer& peer, const std::string& wanted) {
-  auto lower = [](std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-    return s;
-  };
-  if (lower(peer.name).starts_with(lower(wanted))) return true;
+  if (ascii_lower(peer.name).starts_with(ascii_lower(wanted))) return true;
   return wanted.size() >= 4 && peer.fingerprint.starts_with(wanted);
 }
 
@@ -233,8 +230,8 @@ class InfoRun {
       next_connection();
     };
     session->set_events(std::move(events));
-    deadline_.expires_after(std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(options_.stay)));
+    deadline_.expires_after(
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.stay)));
     deadline_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || !held_) return;
       auto s = std::move(held_);

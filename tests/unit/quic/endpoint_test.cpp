@@ -21,17 +21,7 @@ constexpr std::uint64_t kOspNormalClose = 5139;
 
 class EndpointTest : public testing::Test {
  protected:
-  void TearDown() override {
-    // Close everything and let the closing periods end, so no handler outlives its endpoint.
-    for (auto& e : endpoints_) e->stop(kOspNormalClose, "test over");
-    loop_.run_until([&] {
-      return std::all_of(endpoints_.begin(), endpoints_.end(),
-                         [](const auto& e) { return e->connection_count() == 0; });
-    });
-    endpoints_.clear();
-    loop_.io.restart();
-    loop_.io.poll();
-  }
+  void TearDown() override { loop_.stop_all(endpoints_); }
 
   std::shared_ptr<Endpoint> make_endpoint(const Peer& peer, TransportConfig transport = {}) {
     Endpoint::Options options;

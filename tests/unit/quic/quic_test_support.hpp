@@ -245,6 +245,18 @@ class Loop {
     if (io.stopped()) io.restart();
     io.run_for(d);
   }
+  // Test teardown: closes every endpoint (OSP's normal code), lets the closing periods end so
+  // that no handler outlives its endpoint, drops them and runs what is left.
+  void stop_all(std::vector<std::shared_ptr<Endpoint>>& endpoints) {
+    for (auto& e : endpoints) e->stop(5139, "test over");
+    run_until([&] {
+      return std::all_of(endpoints.begin(), endpoints.end(),
+                         [](const auto& e) { return e->connection_count() == 0; });
+    });
+    endpoints.clear();
+    io.restart();
+    io.poll();
+  }
 };
 
 }  // namespace lp2p::quic::test

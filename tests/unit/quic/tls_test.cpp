@@ -66,16 +66,7 @@ Key p384_key() {
 
 class TlsProfileTest : public testing::Test {
  protected:
-  void TearDown() override {
-    for (auto& e : endpoints_) e->stop(5139, "test over");
-    loop_.run_until([&] {
-      return std::all_of(endpoints_.begin(), endpoints_.end(),
-                         [](const auto& e) { return e->connection_count() == 0; });
-    });
-    endpoints_.clear();
-    loop_.io.restart();
-    loop_.io.poll();
-  }
+  void TearDown() override { loop_.stop_all(endpoints_); }
 
   std::shared_ptr<Endpoint> endpoint(std::shared_ptr<TlsCredentials> credentials,
                                      const std::string& fingerprint) {
