@@ -57,6 +57,21 @@ void add_agent_options(CLI::App& command, AgentOptions& options) {
       .add_option("--cc", options.congestion_control,
                   "QUIC congestion control: bbr2 (default), cubic or reno")
       ->check(CLI::IsMember({"bbr2", "cubic", "reno"}));
+  command
+      .add_option("--psk-ease", options.psk_ease,
+                  "Pairing: how easily a code is typed on this device, 0 (cannot) to 100 "
+                  "(default 50); the device with the lower value shows the code")
+      ->check(CLI::Range(0U, 100U));
+  command
+      .add_option("--psk-bits", options.psk_bits,
+                  "Pairing: minimum entropy of codes in bits, 20 (7 digits, default) to 60")
+      ->check(CLI::Range(20U, 60U));
+  command.add_flag("--no-token-check", options.no_token_check,
+                   "Pairing: accept requests without this agent's `at` token (for stacks that "
+                   "send none, such as go-lp2p)");
+  command.add_option("--pairing-backoff", options.pairing_backoff_ms,
+                     "Pairing: milliseconds to wait after the third failed attempt in a row from "
+                     "one device, doubling with each further failure up to 60 s (default 1000)");
 }
 
 Result<osp::LocalAgent::Options> local_agent_options(const AgentOptions& options,
@@ -71,6 +86,10 @@ Result<osp::LocalAgent::Options> local_agent_options(const AgentOptions& options
     return make_error(Errc::invalid_argument,
                       "unknown congestion control \"" + options.congestion_control + "\"");
   }
+  o.pairing.capabilities.psk_ease_of_input = options.psk_ease;
+  o.pairing.capabilities.psk_min_bits_of_entropy = options.psk_bits;
+  o.pairing.require_token = !options.no_token_check;
+  o.pairing.limits.base_delay = std::chrono::milliseconds(options.pairing_backoff_ms);
   return o;
 }
 
@@ -115,11 +134,5 @@ Result<std::uint16_t> agent_port(const AgentOptions& options) {
   return make_error(Errc::io_error, "no free UDP port found in 49152-65535");
 }
 
-std::string new_auth_token() {
-  std::array<std::uint8_t, 9> r{};
-  RAND_bytes(r.data(), static_cast<int>(r.size()));
-  // 12 base64 characters of 72 random bits; 9 of them carry 54 bits.
-  return base64(r).substr(0, 9);
-}
 
 }  // namespace lp2p::cli

@@ -27,6 +27,12 @@ struct AgentOptions {
   bool no_ipv4 = false;
   bool no_ipv6 = false;
   std::string congestion_control = "bbr2";
+  // Pairing (osp-brief §4): how easily codes are typed here (the lower side shows the code),
+  // the code's minimum entropy, the `at` check, and the first back-off after failed attempts.
+  unsigned psk_ease = 50;
+  unsigned psk_bits = 20;
+  bool no_token_check = false;
+  unsigned pairing_backoff_ms = 1000;
 };
 
 void add_agent_options(CLI::App& command, AgentOptions& options);
@@ -44,7 +50,5 @@ Result<std::uint16_t> agent_port(const AgentOptions& options);
 Result<osp::LocalAgent::Options> local_agent_options(const AgentOptions& options,
                                                      std::uint16_t port);
 
-// A fresh auth-initiation token: 9 characters of [A-Za-z0-9+/], 54 bits (osp-brief §1.2 `at`).
-std::string new_auth_token();
 
 }  // namespace lp2p::cli

@@ -25,6 +25,7 @@
 #include "discovery/discovery.hpp"
 #include "discovery/dns_sd_provider.hpp"
 #include "mdns/interfaces.hpp"
+#include "pairing_ui.hpp"
 #include "peer_address.hpp"
 #include "qr_terminal.hpp"
 
@@ -167,8 +168,8 @@ void run_until_stopped(boost::asio::io_context& io, double timeout_s,
 }
 
 // Says who connects, what they tell about themselves, and how their connection ends.
-void watch_sessions(osp::LocalAgent& agent, bool json, const Io& io) {
-  agent.on_session([json, &io](const std::shared_ptr<osp::PeerSession>& session) {
+void watch_sessions(osp::LocalAgent& agent, bool json, const Io& io, PairingUi& pairing) {
+  agent.on_session([json, &io, &pairing](const std::shared_ptr<osp::PeerSession>& session) {
     const std::string fp = session->connection().peer_fingerprint();
     const std::string from = session->connection().remote().to_string();
     if (json) {
@@ -205,6 +206,7 @@ void watch_sessions(osp::LocalAgent& agent, bool json, const Io& io) {
         io.out << "  " << fp.substr(0, 8) << "... disconnected: " << info.describe() << std::endl;
       }
     };
+    pairing.attach(events, session);
     session->set_events(std::move(events));
   });
 }
@@ -223,6 +225,7 @@ int run_advertise(const AdvertiseOptions& options, const Io& io) {
     return 1;
   }
   auto agent_options = local_agent_options(options.agent, *port);
+  if (agent_options) agent_options->pairing.accept_pairing = true;  // it shows codes on request
   if (!agent_options) {
     io.err << "lp2p advertise: " << agent_options.error().message << '\n';
     return 2;
@@ -240,14 +243,16 @@ int run_advertise(const AdvertiseOptions& options, const Io& io) {
     io.err << '\n';
     return 1;
   }
-  watch_sessions(**agent, options.json, io);
+  PairingUi pairing(ctx, io, {options.json, true, std::nullopt});
+  watch_sessions(**agent, options.json, io, pairing);
   auto discovery = discovery::Discovery::create(ctx, discovery_options(options.agent, false));
   if (!discovery) {
     io.err << "lp2p advertise: " << discovery.error().message << '\n';
     return 1;
   }
   const std::string fingerprint = (*agent)->fingerprint();
-  discovery::OspMetadata osp{fingerprint, 0, new_auth_token(), (*agent)->certificate().serial.sn()};
+  discovery::OspMetadata osp{fingerprint, 0, (*agent)->auth_token(),
+                             (*agent)->certificate().serial.sn()};
   const std::string name = display_name_of(options.agent);
   if (auto r =
           (*discovery)->start_publishing({name, *port, discovery::make_metadata(osp), fingerprint});
@@ -336,7 +341,7 @@ int run_discover(const DiscoverOptions& options, const Io& io) {
                 "--fp XNJS+wzokyQ2+vjM0QQJgbie5K1rn+niorfnGqyyfNM=\n";
       return 2;
     }
-    if (auto r = (*discovery)->add_ticket({options.fingerprint, {*address}, options.peer}); !r) {
+    if (auto r = (*discovery)->add_ticket({options.fingerprint, {*address}, options.peer, {}, {}}); !r) {
       io.err << "lp2p discover: " << r.error().message << '\n';
       return 1;
     }
@@ -403,7 +408,13 @@ int run_ticket(const TicketOptions& options, const Io& io) {
     io.err << "lp2p ticket: " << interfaces.error().message << '\n';
     return 1;
   }
-  discovery::Ticket ticket{identity->fingerprint(), {}, display_name_of(options.agent)};
+  auto auth_token = osp::load_or_create_auth_token(state_dir_of(options.agent));
+  if (!auth_token) {
+    io.err << "lp2p ticket: " << auth_token.error().message << '\n';
+    return 1;
+  }
+  discovery::Ticket ticket{identity->fingerprint(), {}, display_name_of(options.agent),
+                           *auth_token, {}};
   for (const auto& itf : *interfaces) {
     for (const auto& a : itf.addresses) ticket.addresses.push_back({a, *port, itf.index});
   }

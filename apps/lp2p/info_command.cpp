@@ -20,17 +20,13 @@
 #include "message_json.hpp"
 #include "osp/local_agent.hpp"
 #include "peer_address.hpp"
+#include "peer_finder.hpp"
 
 namespace lp2p::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
-
-// Exit statuses, as `lp2p info --help` documents them.
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitNotFound = 3;
 
 struct InfoOptions {
   AgentOptions agent;
@@ -41,31 +37,6 @@ struct InfoOptions {
   unsigned count = 1;
   double stay = 0;  // seconds to keep the connection after agent-info
 };
-
-// Who to connect to, however the user named it.
-struct Target {
-  std::string fingerprint;
-  std::string name;
-  std::string sn;
-  std::vector<discovery::PeerAddress> addresses;
-};
-
-// The peer as discovery knows it, with the addresses of the families the user allows.
-std::optional<Target> target_of_peer(const discovery::Peer& peer, const AgentOptions& agent) {
-  auto osp = discovery::osp_metadata(peer.metadata);
-  if (!osp) return std::nullopt;
-  Target target{peer.fingerprint, peer.name, osp->serial, {}};
-  for (const auto& a : peer.addresses) {
-    if ((a.ip.v6 && !agent.no_ipv6) || (!a.ip.v6 && !agent.no_ipv4)) target.addresses.push_back(a);
-  }
-  if (target.addresses.empty()) return std::nullopt;
-  return target;
-}
-
-bool matches(const discovery::Peer& peer, const std::string& wanted) {
-  if (ascii_lower(peer.name).starts_with(ascii_lower(wanted))) return true;
-  return wanted.size() >= 4 && peer.fingerprint.starts_with(wanted);
-}
 
 std::string millis(std::chrono::nanoseconds d) {
   std::ostringstream out;
@@ -86,6 +57,7 @@ struct Measurement {
   quic::ConnectionInfo quic;
   std::chrono::nanoseconds setup{0};
   std::chrono::nanoseconds handshake{0};
+  bool verified = false;  // the peer is paired with us
 };
 
 Json measurement_json(const Measurement& m) {
@@ -107,7 +79,7 @@ Json measurement_json(const Measurement& m) {
   return Json{{"event", "info"},
               {"fingerprint", m.fingerprint},
               {"address", m.address},
-              {"verified", false},
+              {"verified", m.verified},
               {"agent-info", agent_info},
               {"quic", quic},
               {"setup_ms", std::chrono::duration<double, std::milli>(m.setup).count()},
@@ -117,7 +89,7 @@ Json measurement_json(const Measurement& m) {
 void print_measurement(const Measurement& m, std::ostream& out) {
   const auto& q = m.quic;
   out << "Peer:          " << m.info.display_name
-      << "  (unverified: not paired, anyone can claim this name)\n"
+      << (m.verified ? "  (verified: paired)\n" : "  (unverified: not paired, anyone can claim this name)\n")
       << "Fingerprint:   " << m.fingerprint << "  (checked against the one expected)\n"
       << "Address:       " << m.address << "\n"
       << "Model:         " << m.info.model_name << "\n"
@@ -184,7 +156,7 @@ class InfoRun {
   void wait_for_info(const std::shared_ptr<osp::PeerSession>& session,
                      const discovery::PeerAddress& address) {
     session_ = session;
-    auto on_info = [this, address](const wire::AgentInfo& info, bool /*verified*/) {
+    auto on_info = [this, address](const wire::AgentInfo& info, bool verified) {
       auto s = session_;
       if (!s) return;
       session_.reset();
@@ -194,12 +166,15 @@ class InfoRun {
                     format_address(address),
                     s->connection().info(),
                     Clock::now() - started_,
-                    s->connection().handshake_duration()};
+                    s->connection().handshake_duration(),
+                    verified};
       report(m);
       if (options_.stay > 0) return stay(s);
       close_and_continue(s);
     };
-    if (session->session().peer_info()) return on_info(*session->session().peer_info(), false);
+    if (session->session().peer_info()) {
+      return on_info(*session->session().peer_info(), session->session().authenticated());
+    }
     osp::PeerSession::Events events;
     events.on_peer_info = on_info;
     events.on_closed = [this, address](const quic::CloseInfo& info) {
@@ -335,23 +310,6 @@ class InfoRun {
 
 int run_info(const InfoOptions& options, const Io& io) {
   configure_logging(options.agent);
-  std::optional<Target> direct;
-  if (options.peer.starts_with(discovery::kTicketPrefix)) {
-    auto ticket = discovery::decode_ticket(options.peer);
-    if (!ticket) {
-      io.err << "lp2p info: this ticket is not valid: " << ticket.error().message << '\n';
-      return kExitUsage;
-    }
-    direct = Target{ticket->fingerprint, ticket->name, "", ticket->addresses};
-  } else if (auto address = parse_host_port(options.peer)) {
-    if (!discovery::is_fingerprint(options.fingerprint)) {
-      io.err << "lp2p info: connecting to an address needs the peer's fingerprint: --fp FP "
-                "(44 characters, as `lp2p discover` or `lp2p advertise` show it)\n";
-      return kExitUsage;
-    }
-    direct = Target{options.fingerprint, "", "", {*address}};
-  }
-
   auto agent_options = local_agent_options(options.agent, 0);
   if (!agent_options) {
     io.err << "lp2p info: " << agent_options.error().message << '\n';
@@ -366,62 +324,16 @@ int run_info(const InfoOptions& options, const Io& io) {
     return kExitFailed;
   }
   InfoRun run(ctx, **agent, options, io);
-  std::unique_ptr<discovery::Discovery> discovery;
-  boost::asio::steady_timer search_deadline(ctx);
   int exit_code = -1;
-  bool started = false;
-  std::function<void()> look;  // outlives the branch below: discovery calls it from ctx.run()
-  if (direct) {
-    run.start(*direct);
-  } else {
-    auto created = discovery::Discovery::create(ctx, {{std::string(discovery::kDnsSdProvider)},
-                                                      options.agent.group,
-                                                      options.agent.interfaces,
-                                                      !options.agent.no_ipv4,
-                                                      !options.agent.no_ipv6});
-    if (!created) {
-      io.err << "lp2p info: " << created.error().message << '\n';
-      return kExitFailed;
-    }
-    discovery = std::move(*created);
-    look = [&] {
-      if (started) return;
-      std::vector<discovery::Peer> found;
-      for (const auto& peer : discovery->directory().peers()) {
-        if (matches(peer, options.peer)) found.push_back(peer);
-      }
-      if (found.size() > 1) {
-        io.err << "lp2p info: \"" << options.peer << "\" matches several devices:\n";
-        for (const auto& p : found) io.err << "  " << p.name << "  " << p.fingerprint << '\n';
-        io.err << "Name one by a longer fingerprint prefix.\n";
-        exit_code = kExitUsage;
+  PeerFinder finder(ctx, "lp2p info", options.agent,
+                    std::chrono::milliseconds(static_cast<std::int64_t>(options.timeout * 1000)));
+  finder.find(
+      options.peer, options.fingerprint, [&run](const Target& target) { run.start(target); },
+      [&](int code, const std::string& message) {
+        io.err << message << '\n';
+        exit_code = code;
         ctx.stop();
-        return;
-      }
-      if (found.empty()) return;
-      auto target = target_of_peer(found.front(), options.agent);
-      if (!target) return;
-      started = true;
-      search_deadline.cancel();
-      discovery->stop_browsing();
-      run.start(*target);
-    };
-    discovery->on_events([&](const std::vector<discovery::DirectoryEvent>&) { look(); });
-    if (auto r = discovery->start_browsing(); !r) {
-      io.err << "lp2p info: " << r.error().message << '\n';
-      return kExitFailed;
-    }
-    search_deadline.expires_after(std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(options.timeout)));
-    search_deadline.async_wait([&](const boost::system::error_code& ec) {
-      if (ec || started) return;
-      io.err << "lp2p info: no device named \"" << options.peer
-             << "\" (or with a fingerprint starting so) found within " << options.timeout
-             << " s. `lp2p discover` lists the devices in reach.\n";
-      exit_code = kExitNotFound;
-      ctx.stop();
-    });
-  }
+      });
   boost::asio::signal_set signals(ctx, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
@@ -460,8 +372,8 @@ void add_info_command(CLI::App& parent, const Io& io, int& exit_code) {
                       "keep it up past the 25 s idle timeout), then close it");
   add_agent_options(*command, options->agent);
   command->footer(R"(
-The device's answer (its agent-info: name, model, capabilities) is shown as unverified: until
-the two devices are paired anyone on the network could send the same. Its fingerprint, however,
+The device's answer (its agent-info: name, model, capabilities) is shown as unverified until
+the two devices are paired (`lp2p pair`): anyone on the network could send the same. Its fingerprint, however,
 is checked: the connection is refused when the device's key does not match.
 
 Exit status: 0 the device answered; 1 it could not be reached or refused (the message says

@@ -14,6 +14,8 @@ void ManualProvider::report(const Ticket& ticket) {
   s.name = ticket.name;
   s.addresses = ticket.addresses;
   s.metadata[std::string(kTxtFingerprint)] = ticket.fingerprint;
+  if (!ticket.auth_token.empty()) s.metadata[std::string(kTxtAuthToken)] = ticket.auth_token;
+  if (!ticket.serial.empty()) s.metadata[std::string(kTxtSerial)] = ticket.serial;
   context_.directory.update(std::move(s));
   context_.changed();
 }

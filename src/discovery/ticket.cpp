@@ -20,7 +20,9 @@ Result<std::string> encode_ticket(const Ticket& ticket) {
     return make_error(Errc::invalid_argument, "ticket needs at least one address");
   std::vector<std::uint8_t> cbor;
   wire::CborWriter w(cbor);
-  w.map(5);
+  const std::size_t optional_keys =
+      (ticket.auth_token.empty() ? 0U : 1U) + (ticket.serial.empty() ? 0U : 1U);
+  w.map(5 + optional_keys);
   w.uint(0);
   w.bytes(*fp);
   w.uint(1);
@@ -33,6 +35,14 @@ Result<std::string> encode_ticket(const Ticket& ticket) {
   w.uint(4);
   w.array(ticket.addresses.size());
   for (const auto& a : ticket.addresses) w.uint(a.interface_index);
+  if (!ticket.auth_token.empty()) {
+    w.uint(5);
+    w.text(ticket.auth_token);
+  }
+  if (!ticket.serial.empty()) {
+    w.uint(6);
+    w.text(ticket.serial);
+  }
   return std::string(kTicketPrefix) + base64url(cbor);
 }
 
@@ -72,6 +82,10 @@ Result<Ticket> decode_ticket(std::string_view text) {
         return store(t.name, read_text(c, where.at(3, "name")));
       case 4:
         return store(indexes, read_array<std::uint64_t>(c, where.at(4, "interfaces"), read_uint));
+      case 5:
+        return store(t.auth_token, read_text(c, where.at(5, "auth token")));
+      case 6:
+        return store(t.serial, read_text(c, where.at(6, "serial")));
       default:
         return false;
     }

@@ -1,7 +1,9 @@
 // A ticket: everything needed to reach a peer without multicast, as one copy-pasteable string —
 // fingerprint, every candidate address, port and display name. Format: "lp2p1" followed by the
 // base64url (no padding) of a CBOR map {0: fingerprint (32 raw bytes), 1: [address bytes (4 or
-// 16)], 2: port, 3: display name, ? 4: [interface index per address]}. Letters, digits, '-' and '_'
+// 16)], 2: port, 3: display name, ? 4: [interface index per address], ? 5: auth-initiation token
+// `at` (text), ? 6: serial `sn` (text)}. Keys 5 and 6 let a ticket pair and name the TLS SNI
+// like an mDNS answer; older tickets without them still decode. Letters, digits, '-' and '_'
 // only, so it survives chat apps, shells and QR codes.
 #pragma once
 
@@ -19,6 +21,8 @@ struct Ticket {
   std::string fingerprint;  // 44-character base64
   std::vector<PeerAddress> addresses;
   std::string name;
+  std::string auth_token;  // `at`; empty: unknown
+  std::string serial;      // `sn`; empty: unknown
   bool operator==(const Ticket&) const = default;
 };
 

@@ -11,9 +11,11 @@ namespace lp2p::osp {
 enum class CloseCode : std::uint64_t {
   normal = 5139,            // OSP: neither side needs the connection any more
   bad_message = 400,        // malformed framing or CBOR, or a message where it may not be
+  auth_failed = 401,        // pairing failed (wrong code, refused, cancelled); reason says why
   not_authenticated = 403,  // stream refused: the message needs authentication first
   unknown_type_key = 404,   // OSP: a type key this agent does not know (reason names it)
   timed_out = 408,          // a step the peer had to take did not happen in time
+  too_many_attempts = 429,  // pairing refused by back-off; the reason says when to retry
 };
 
 }  // namespace lp2p::osp

@@ -15,17 +15,31 @@ PeerSession::PeerSession(boost::asio::io_context& io, std::shared_ptr<quic::Conn
       session_(std::move(options), *this, observer()),
       timer_(io) {}
 
-// The observer forwards to events_, looked up at call time so set_events() takes effect.
+// The observer forwards to the owner's events, then to events_, both looked up at call time so
+// set_events() takes effect at once.
 Session::Observer PeerSession::observer() {
+  // Calls `member` of the owner's events and then of the application's, if set.
+  auto both = [this](auto member, auto&&... args) {
+    if (owner_events_.*member) (owner_events_.*member)(args...);
+    if (events_.*member) (events_.*member)(args...);
+  };
   Session::Observer o;
-  o.on_peer_info = [this](const wire::AgentInfo& info, bool verified) {
-    if (events_.on_peer_info) events_.on_peer_info(info, verified);
+  o.on_peer_info = [both](const wire::AgentInfo& info, bool verified) {
+    both(&Events::on_peer_info, info, verified);
   };
-  o.on_auth_message = [this](const wire::Message& message) {
-    if (events_.on_auth_message) events_.on_auth_message(message);
+  o.on_auth_message = [both](const wire::Message& message) {
+    both(&Events::on_auth_message, message);
   };
-  o.on_status_response = [this](std::chrono::nanoseconds round_trip) {
-    if (events_.on_keepalive) events_.on_keepalive(round_trip);
+  o.on_status_response = [both](std::chrono::nanoseconds round_trip) {
+    both(&Events::on_keepalive, round_trip);
+  };
+  o.on_show_code = [both](std::uint64_t code, unsigned bits) {
+    both(&Events::on_show_code, code, bits);
+  };
+  o.on_code_needed = [both] { both(&Events::on_code_needed); };
+  o.on_authenticated = [both] { both(&Events::on_authenticated); };
+  o.on_auth_failed = [both](const Authenticator::Failure& failure) {
+    both(&Events::on_auth_failed, failure);
   };
   return o;
 }
@@ -54,7 +68,9 @@ std::shared_ptr<PeerSession> PeerSession::start(boost::asio::io_context& io,
     if (!s) return;
     s->open_ = false;
     s->timer_.cancel();
+    s->session_.on_connection_closed(Clock::now());
     auto keep = std::move(s->self_);
+    if (s->owner_events_.on_closed) s->owner_events_.on_closed(info);
     if (s->events_.on_closed) s->events_.on_closed(info);
   };
   self->connection_->set_handlers(std::move(handlers));
@@ -86,6 +102,21 @@ void PeerSession::close(CloseCode code, std::string reason) {
   spdlog::info("osp {}: closing ({}): {}", connection_->remote().to_string(),
                static_cast<std::uint64_t>(code), reason);
   connection_->close(static_cast<std::uint64_t>(code), std::move(reason));
+}
+
+void PeerSession::pair() {
+  session_.pair(Clock::now());
+  arm_timer();
+}
+
+void PeerSession::enter_code(std::uint64_t code) {
+  session_.enter_code(code, Clock::now());
+  arm_timer();
+}
+
+void PeerSession::cancel_pairing() {
+  session_.cancel_pairing(Clock::now());
+  arm_timer();
 }
 
 void PeerSession::arm_timer() {

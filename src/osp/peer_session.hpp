@@ -23,6 +23,11 @@ class PeerSession : public SessionIo, public std::enable_shared_from_this<PeerSe
     std::function<void(const wire::Message& message)> on_auth_message;
     std::function<void(const quic::CloseInfo& info)> on_closed;
     std::function<void(std::chrono::nanoseconds round_trip)> on_keepalive;  // status answered
+    // Pairing, as Session::Observer's.
+    std::function<void(std::uint64_t code, unsigned bits)> on_show_code;
+    std::function<void()> on_code_needed;
+    std::function<void()> on_authenticated;
+    std::function<void(const Authenticator::Failure& failure)> on_auth_failed;
   };
 
   // Takes over the connection's handlers and starts the session (agent-info-request).
@@ -39,7 +44,15 @@ class PeerSession : public SessionIo, public std::enable_shared_from_this<PeerSe
   [[nodiscard]] const Session& session() const { return session_; }
   [[nodiscard]] quic::Connection& connection() { return *connection_; }
   [[nodiscard]] bool open() const { return open_; }
+  // The application's events; the owner's (the LocalAgent's bookkeeping) run first.
   void set_events(Events events) { events_ = std::move(events); }
+  void set_owner_events(Events events) { owner_events_ = std::move(events); }
+  [[nodiscard]] Events& events() { return events_; }
+
+  // Pairing (Session::pair, enter_code, cancel_pairing) with the loop's clock.
+  void pair();
+  void enter_code(std::uint64_t code);
+  void cancel_pairing();
 
   // SessionIo
   void send_message(std::vector<std::uint8_t> message) override;
@@ -54,6 +67,7 @@ class PeerSession : public SessionIo, public std::enable_shared_from_this<PeerSe
 
   std::shared_ptr<quic::Connection> connection_;
   Session session_;
+  Events owner_events_;
   Events events_;
   boost::asio::steady_timer timer_;
   std::shared_ptr<PeerSession> self_;  // while the connection is open

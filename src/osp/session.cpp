@@ -71,14 +71,50 @@ wire::StreamReader::Options reader_options(std::size_t max_message_size) {
 }  // namespace
 
 Session::Session(Options options, SessionIo& io, Observer observer)
-    : options_(std::move(options)), io_(io), observer_(std::move(observer)) {
+    : options_(std::move(options)),
+      io_(io),
+      observer_(std::move(observer)),
+      authenticator_(
+          options_.auth, [this](const wire::Message& message) { send(message, now_); },
+          authenticator_observer()) {
   assert(options_.next_request_id && "Session::Options::next_request_id is required");
+}
+
+Authenticator::Observer Session::authenticator_observer() {
+  Authenticator::Observer observer;
+  observer.on_show_code = [this](std::uint64_t code, unsigned bits) {
+    if (observer_.on_show_code) observer_.on_show_code(code, bits);
+  };
+  observer.on_code_needed = [this] {
+    if (observer_.on_code_needed) observer_.on_code_needed();
+  };
+  observer.on_authenticated = [this] {
+    mark_authenticated();
+    if (observer_.on_authenticated) observer_.on_authenticated();
+  };
+  observer.on_failed = [this](const Authenticator::Failure& failure) {
+    if (observer_.on_auth_failed) observer_.on_auth_failed(failure);
+    CloseCode code = CloseCode::auth_failed;
+    if (failure.backoff) code = CloseCode::too_many_attempts;
+    if (failure.result == wire::AuthStatusResult::timeout) code = CloseCode::timed_out;
+    std::string reason = "pairing failed: " + failure.reason;
+    if (failure.by_peer) {
+      // The peer reported it and disconnects now; its close carries its reason (e.g. when to
+      // retry). We close only if it does not within the grace.
+      peer_failure_close_ = PendingClose{now_ + kPeerCloseGrace, code, std::move(reason)};
+      return;
+    }
+    fail(code, std::move(reason));
+  };
+  return observer;
 }
 
 void Session::start(TimePoint now) {
   if (started_ || closed_) return;
   started_ = true;
+  now_ = now;
   last_sent_ = now;
+  authenticator_.start(now);
   const std::uint64_t request_id = options_.next_request_id();
   remember(pending_info_, request_id, now);
   send(wire::AgentInfoRequest{request_id}, now);
@@ -89,6 +125,7 @@ void Session::start(TimePoint now) {
 void Session::on_stream_data(std::int64_t stream_id, bool bidirectional,
                              std::span<const std::uint8_t> bytes, bool fin, TimePoint now) {
   if (closed_) return;
+  now_ = now;
   if (ignored_streams_.contains(stream_id)) {
     // Refused or drained earlier: nothing more of it is read.
   } else if (bidirectional) {
@@ -163,6 +200,7 @@ void Session::dispatch(std::int64_t stream_id, const wire::Message& message, Tim
         using M = std::decay_t<decltype(typed)>;
         if constexpr (kIsAuthMessage<M>) {
           if (observer_.on_auth_message) observer_.on_auth_message(message);
+          if (!closed_) authenticator_.on_message(message, now);
         } else if constexpr (kIsDataChannelMessage<M>) {
           const std::string_view name = wire::name_of(wire::type_key_of(message)).value_or("?");
           if (!authenticated_) {
@@ -235,19 +273,59 @@ void Session::update_local_info(wire::AgentInfo info, TimePoint now) {
 }
 
 void Session::set_authenticated() {
+  authenticator_.set_trusted();
+  mark_authenticated();
+}
+
+void Session::mark_authenticated() {
   if (authenticated_) return;
   authenticated_ = true;
   if (peer_info_ && !closed_ && observer_.on_peer_info) observer_.on_peer_info(*peer_info_, true);
 }
 
+void Session::pair(TimePoint now) {
+  if (closed_) return;
+  now_ = now;
+  authenticator_.pair(now);
+}
+
+void Session::enter_code(std::uint64_t code, TimePoint now) {
+  if (closed_) return;
+  now_ = now;
+  authenticator_.enter_code(code, now);
+}
+
+void Session::cancel_pairing(TimePoint now) {
+  if (closed_) return;
+  now_ = now;
+  authenticator_.cancel(now);
+}
+
+void Session::on_connection_closed(TimePoint now) {
+  authenticator_.on_connection_closed(now);
+  closed_ = true;
+}
+
 std::optional<TimePoint> Session::next_timer() const {
   if (!started_ || closed_) return std::nullopt;
-  return last_sent_ + options_.keepalive_interval;
+  if (peer_failure_close_) return peer_failure_close_->at;
+  const TimePoint keepalive = last_sent_ + options_.keepalive_interval;
+  const auto auth = authenticator_.next_timer();
+  return auth ? std::min(keepalive, *auth) : keepalive;
 }
 
 void Session::on_timer(TimePoint now) {
-  const auto due = next_timer();
-  if (!due || now < *due) return;
+  if (!started_ || closed_) return;
+  now_ = now;
+  if (peer_failure_close_) {
+    if (now < peer_failure_close_->at) return;
+    auto pending = std::move(*peer_failure_close_);
+    peer_failure_close_.reset();
+    fail(pending.code, std::move(pending.reason));
+    return;
+  }
+  authenticator_.on_timer(now);
+  if (closed_ || now < last_sent_ + options_.keepalive_interval) return;
   const std::uint64_t request_id = options_.next_request_id();
   remember(pending_status_, request_id, now);
   send(wire::AgentStatusRequest{request_id, std::nullopt}, now);
@@ -275,6 +353,7 @@ void Session::fail(CloseCode code, std::string reason) {
   ignored_streams_.clear();
   pending_status_.clear();
   pending_info_.clear();
+  authenticator_.on_connection_closed(now_);
   io_.close(code, std::move(reason));
 }
 

@@ -18,6 +18,11 @@
 //   known extension keys of other stacks (1201–1204, 99001; §7 #22), whose streams are drained.
 //   Malformed messages or framing close it with CloseCode::bad_message; a log line says why.
 // - request-id: taken from Options::next_request_id, the agent-wide counter (§3.1).
+// - Authentication (§4): an Authenticator (authenticator.hpp) runs on the session's auth
+//   messages; start() sends auth-capabilities. Its success makes the session authenticated; its
+//   failure closes the connection with 401 (408 on a timeout, 429 when refused by back-off) and
+//   the reason; a failure the peer reported (auth-status) leaves the close to the peer, whose
+//   reason says more, for kPeerCloseGrace, then closes.
 //
 // Contract: single-threaded (the connection's loop thread); the observer is called synchronously
 // from the method that caused the event and may call back into the session. After close() was
@@ -37,6 +42,7 @@
 #include <vector>
 
 #include "lp2p/result.hpp"
+#include "osp/authenticator.hpp"
 #include "osp/codes.hpp"
 #include "wire/messages.hpp"
 #include "wire/stream_reader.hpp"
@@ -65,11 +71,14 @@ class SessionIo {
 
 class Session {
  public:
+  static constexpr std::chrono::milliseconds kPeerCloseGrace{1000};
+
   struct Options {
     wire::AgentInfo local_info;
     std::chrono::milliseconds keepalive_interval{15000};
     std::function<std::uint64_t()> next_request_id;  // required: the agent's request-id counter
     std::size_t max_control_message = std::size_t{64} << 10;
+    Authenticator::Options auth;
   };
   struct Observer {
     // The peer's agent-info (from a response or an event); `verified` is false until the peer
@@ -83,6 +92,12 @@ class Session {
         on_bidi_stream_data;
     // An agent-status-response arrived: the round trip of the keepalive it answered.
     std::function<void(std::chrono::nanoseconds round_trip)> on_status_response;
+    // Pairing (see Authenticator): show this code; ask the person for the code; the outcome.
+    // on_authenticated is not called for set_authenticated() (an already trusted peer).
+    std::function<void(std::uint64_t code, unsigned bits)> on_show_code;
+    std::function<void()> on_code_needed;
+    std::function<void()> on_authenticated;
+    std::function<void(const Authenticator::Failure& failure)> on_auth_failed;
   };
   struct Stats {
     std::uint64_t messages_received = 0;
@@ -110,10 +125,20 @@ class Session {
   // Our agent-info changed: keep it and send agent-info-event.
   void update_local_info(wire::AgentInfo info, TimePoint now);
 
-  // The peer is authenticated from now on. If its agent-info is already known it is delivered
-  // again through on_peer_info, now with verified = true.
+  // The peer is trusted from an earlier pairing: authenticated from now on without an exchange.
+  // If its agent-info is already known it is delivered again through on_peer_info, now with
+  // verified = true.
   void set_authenticated();
   [[nodiscard]] bool authenticated() const { return authenticated_; }
+
+  // Pairing: this side wants the peer authenticated; the code the person typed; giving up.
+  void pair(TimePoint now);
+  void enter_code(std::uint64_t code, TimePoint now);
+  void cancel_pairing(TimePoint now);
+  [[nodiscard]] const Authenticator& authenticator() const { return authenticator_; }
+
+  // The connection closed (by either side): an attempt in progress ends.
+  void on_connection_closed(TimePoint now);
 
   // When on_timer() must next run.
   [[nodiscard]] std::optional<TimePoint> next_timer() const;
@@ -135,6 +160,8 @@ class Session {
   void handle(const wire::AgentStatusRequest& request, TimePoint now);
   void handle(const wire::AgentStatusResponse& response, TimePoint now);
   void deliver_peer_info(wire::AgentInfo info);
+  Authenticator::Observer authenticator_observer();
+  void mark_authenticated();
   // Refuses a stream the peer opened (not_authenticated) and ignores the rest of it.
   void refuse(std::int64_t stream_id, std::string_view what);
   void ignore_rest(std::int64_t stream_id) { ignored_streams_.insert(stream_id); }
@@ -150,6 +177,13 @@ class Session {
   bool started_ = false;
   bool authenticated_ = false;
   bool closed_ = false;
+  TimePoint now_{};  // of the call being handled: the authenticator's messages are sent then
+  struct PendingClose {
+    TimePoint at;
+    CloseCode code;
+    std::string reason;
+  };
+  std::optional<PendingClose> peer_failure_close_;
   TimePoint last_sent_{};
   std::optional<wire::AgentInfo> peer_info_;
   std::unordered_map<std::int64_t, wire::StreamReader> readers_;  // open unidirectional streams
@@ -161,6 +195,7 @@ class Session {
   std::unordered_map<std::uint64_t, TimePoint> pending_status_;  // agent-status-request
   std::unordered_map<std::uint64_t, TimePoint> pending_info_;    // agent-info-request
   Stats stats_;
+  Authenticator authenticator_;  // last: its callbacks use the members above
 };
 
 }  // namespace lp2p::osp

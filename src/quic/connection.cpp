@@ -567,7 +567,10 @@ void Connection::flush() {
   }
   if (state_ == State::closing) return;
   if (close_request_) {
-    write_close();
+    // What was written before close() goes out first (e.g. a final auth-status): the peer reads
+    // it before the CONNECTION_CLOSE, as far as flow control and pacing allow at once.
+    if (state_ == State::established) write_packets();
+    if (state_ != State::closing && state_ != State::closed) write_close();
     return;
   }
   write_packets();

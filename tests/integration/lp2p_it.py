@@ -206,7 +206,7 @@ class Proc:
     stdout is read line by line; lines that parse as JSON objects are kept as events together
     with the monotonic time they arrived."""
 
-    def __init__(self, lab, host, label, argv, t_ref):
+    def __init__(self, lab, host, label, argv, t_ref, stdin_pipe=False):
         self.lab, self.host, self.label, self.argv = lab, host, label, list(argv)
         self.t_ref = t_ref
         self.cond = threading.Condition()
@@ -215,7 +215,8 @@ class Proc:
         self.err = []      # (t, text) of stderr lines
         self.eof = False
         self.t_start = time.monotonic()
-        self.p = subprocess.Popen(lab.exec_argv(host, argv), env=lab.env, stdin=subprocess.DEVNULL,
+        self.p = subprocess.Popen(lab.exec_argv(host, argv), env=lab.env,
+                                  stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                   bufsize=1, errors="replace")
         self._threads = [threading.Thread(target=self._read_out, daemon=True),
@@ -226,6 +227,11 @@ class Proc:
     @property
     def pid(self):
         return self.p.pid
+
+    def write_line(self, text):
+        """One line to the process's standard input (started with stdin_pipe=True)."""
+        self.p.stdin.write(text + "\n")
+        self.p.stdin.flush()
 
     def rss_kib(self):
         """VmRSS of the process (kiB) from /proc (the lab shares the PID namespace); None once
@@ -451,8 +457,8 @@ class LabTestCase(unittest.TestCase):
         os.makedirs(d, exist_ok=True)
         return d
 
-    def start(self, host, label, argv):
-        p = Proc(self.lab, host, label, argv, self.t0)
+    def start(self, host, label, argv, stdin_pipe=False):
+        p = Proc(self.lab, host, label, argv, self.t0, stdin_pipe)
         self.procs.append(p)
         return p
 
