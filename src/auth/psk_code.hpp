@@ -14,8 +14,9 @@
 namespace lp2p::auth {
 
 // psk-min-bits-of-entropy limits (osp-brief §4.1, §7 #30).
-inline constexpr unsigned kPskMinBits = 20;       // also the default we advertise
-inline constexpr unsigned kPskMaxAcceptedBits = 60;  // received values are clamped to 20..60
+inline constexpr unsigned kPskMinBits = 20;           // also the default we advertise
+inline constexpr unsigned kPskMaxAcceptedBits = 60;   // received values are clamped to 20..60
+inline constexpr unsigned kPskMaxGeneratedBits = 64;  // P must fit the 8-byte pw (§7 #8)
 
 // Clamps a peer's psk-min-bits-of-entropy to [20, 60] (0, i.e. absent, reads as 20).
 unsigned clamp_psk_bits(std::uint64_t bits);

@@ -10,6 +10,8 @@
 // (or, for test vectors only, from the caller). Call receive_peer_public_value() exactly once;
 // after it succeeds confirmation() and check_peer_confirmation() are available. Peer input that
 // is not a valid point, is the identity, or yields K = identity is an Error, never a crash.
+// A second receive_peer_public_value() is an invalid_argument error, whatever the first returned:
+// an attempt that failed is over. A moved-from party answers with errors and empty values.
 // Not thread-safe; cheap to move.
 #pragma once
 
@@ -41,11 +43,19 @@ class Spake2Suite {
   [[nodiscard]] virtual std::string_view name() const = 0;  // "SPAKE2-P256-SHA256-HKDF-HMAC"
   [[nodiscard]] virtual std::size_t public_value_size() const = 0;
   [[nodiscard]] virtual std::size_t confirmation_size() const = 0;
-  // (the rest of the interface is the suite's business: see spake2.cpp)
+  // The group and primitive operations a party needs are in the internal Spake2GroupSuite
+  // (src/auth/spake2_suite.hpp); every suite derives from it.
 };
 
 // The suite of osp-brief §4.7 (a process-wide constant).
 const Spake2Suite& p256_sha256_suite();
+
+// w for `psk`: H(pw) mod the group order with pw = the PSK as 8 bytes big-endian, as the suite's
+// scalar bytes (32, big-endian, for P-256). start() derives it itself; this is for tests and
+// diagnostics (osp-brief §4.10 prints w).
+Result<std::vector<std::uint8_t>> spake2_password_scalar(const Spake2Suite& suite,
+                                                         std::uint64_t psk,
+                                                         PasswordHash hash = PasswordHash::sha256);
 
 class Spake2Party {
  public:
@@ -63,8 +73,8 @@ class Spake2Party {
                                         std::span<const std::uint8_t> w,
                                         std::span<const std::uint8_t> scalar);
 
-  Spake2Party(Spake2Party&&) noexcept;
-  Spake2Party& operator=(Spake2Party&&) noexcept;
+  Spake2Party(Spake2Party&& other) noexcept;
+  Spake2Party& operator=(Spake2Party&& other) noexcept;
   Spake2Party(const Spake2Party&) = delete;
   Spake2Party& operator=(const Spake2Party&) = delete;
   ~Spake2Party();
