@@ -17,6 +17,8 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
+#include <initializer_list>
 #include <iostream>
 #include <random>
 #include <string>
@@ -50,6 +52,16 @@ void say(const std::string& line) {
   }
 }
 
+// "do 12 note FP name1 -": the words joined by spaces.
+std::string words(std::initializer_list<std::string_view> list) {
+  std::string line;
+  for (const auto word : list) {
+    if (!line.empty()) line += ' ';
+    line += word;
+  }
+  return line;
+}
+
 int check(const std::string& dir) {
   auto store = lp2p::store::Store::open(dir);
   if (!store) {
@@ -77,9 +89,7 @@ void report(std::int64_t n, const lp2p::Result<T>& result) {
   std::exit(1);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << "usage: lp2p_store_writer DIR [--seed S] [--start N] | DIR --check\n";
     return 2;
@@ -127,10 +137,10 @@ int main(int argc, char** argv) {
         address = "10.0.0." + std::to_string(pick(kAddresses)) + ":4433";
         seen.last_addresses.push_back(address);
       }
-      say("do " + id + " note " + fp + " " + seen.display_name + " " + address);
+      say(words({"do", id, "note", fp, seen.display_name, address}));
       report(n, store.note_peer(seen, now));
     } else if (op < 45) {
-      say("do " + id + " auth " + fp);
+      say(words({"do", id, "auth", fp}));
       report(n, store.mark_authenticated(fp, now));
     } else if (op < 70) {
       std::optional<SystemTime> until;
@@ -139,21 +149,32 @@ int main(int argc, char** argv) {
         until = now + std::chrono::seconds(pick(30) - 5);  // some already expired
         until_text = std::to_string(until->time_since_epoch().count());
       }
-      say("do " + id + " grant " + fp + " " + origin + " " + until_text);
+      say(words({"do", id, "grant", fp, origin, until_text}));
       report(n, store.put_grant({fp, origin, until, now}));
     } else if (op < 80) {
-      say("do " + id + " revoke " + fp + " " + origin);
+      say(words({"do", id, "revoke", fp, origin}));
       report(n, store.revoke_grant(fp, origin));
     } else if (op < 85) {
-      say("do " + id + " forget " + fp);
+      say(words({"do", id, "forget", fp}));
       report(n, store.forget_peer(fp));
     } else if (op < 95) {
-      say("do " + id + " prune");
+      say(words({"do", id, "prune"}));
       report(n, store.prune_grants(now));
     } else {
       const std::string self = "self" + std::to_string(pick(2));
-      say("do " + id + " identity " + self);
+      say(words({"do", id, "identity", self}));
       report(n, store.record_identity(self, now));
     }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // std::stoll on a bad argument, std::bad_alloc
+    std::cerr << "lp2p_store_writer: " << e.what() << '\n';
+    return 2;
   }
 }
