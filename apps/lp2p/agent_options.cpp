@@ -35,11 +35,16 @@ bool port_free(std::uint16_t port) {
 
 }  // namespace
 
-void add_agent_options(CLI::App& command, AgentOptions& options) {
+void add_state_dir_option(CLI::App& command, AgentOptions& options) {
   command.add_option(
       "--state-dir", options.state_dir,
-      "Where this agent keeps its identity and settings (default: $XDG_STATE_HOME/lp2p or "
-      "~/.local/state/lp2p). Two agents on one machine need two state directories.");
+      "Where this agent keeps its identity, settings and known peers (default: "
+      "$XDG_STATE_HOME/lp2p or ~/.local/state/lp2p). Two agents on one machine need two state "
+      "directories.");
+}
+
+void add_agent_options(CLI::App& command, AgentOptions& options) {
+  add_state_dir_option(command, options);
   command.add_option("--interface,-i", options.interfaces,
                      "Network interface to use (repeatable; default: every interface that is up "
                      "and can multicast)");

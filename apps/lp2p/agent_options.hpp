@@ -36,6 +36,8 @@ struct AgentOptions {
 };
 
 void add_agent_options(CLI::App& command, AgentOptions& options);
+// Only --state-dir, for commands that read the state but run no agent (`lp2p peers`).
+void add_state_dir_option(CLI::App& command, AgentOptions& options);
 
 [[nodiscard]] std::filesystem::path state_dir_of(const AgentOptions& options);
 [[nodiscard]] std::string display_name_of(const AgentOptions& options);

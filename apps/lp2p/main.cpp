@@ -11,6 +11,7 @@
 #include "info_command.hpp"
 #include "lp2p/version.hpp"
 #include "pair_command.hpp"
+#include "peers_command.hpp"
 #include "wire_command.hpp"
 
 namespace {
@@ -20,10 +21,11 @@ namespace {
 using AddCommand = void (*)(CLI::App&, const lp2p::cli::Io&, int&);
 
 // Every subcommand of `lp2p`. Adding one (advertise, discover, pair, send...) is one line here.
-constexpr std::array<AddCommand, 6> kCommands{
+constexpr std::array<AddCommand, 7> kCommands{
     &lp2p::cli::add_advertise_command, &lp2p::cli::add_discover_command,
     &lp2p::cli::add_info_command,      &lp2p::cli::add_pair_command,
-    &lp2p::cli::add_ticket_command,    &lp2p::cli::add_wire_command,
+    &lp2p::cli::add_peers_command,     &lp2p::cli::add_ticket_command,
+    &lp2p::cli::add_wire_command,
 };
 
 constexpr const char* kFooter = R"(

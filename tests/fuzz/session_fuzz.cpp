@@ -11,7 +11,11 @@
 //     op ≥ 0x80: op & 0x0f — 0 start(); 1 set_authenticated(); 2 on_timer() at the time the session
 //                asked for; 3 let (operand byte)·100 ms pass, then on_timer(); 4
 //                on_stream_reset(slot of the operand byte, both kinds); 5 update_local_info()
-//                (operand: name length, then the name); 6 note_sent(); others nothing.
+//                (operand: name length, then the name); 6 note_sent(); 7 pair(); 8 enter_code()
+//                (operand: 3 bytes of code); 9 cancel_pairing(); 10 on_connection_closed();
+//                others nothing. Auth messages reach the real Authenticator (as QUIC server,
+//                token "fuzz-at", token check on; the peer's proofs cannot be forged, so
+//                authentication itself comes from set_authenticated).
 //
 // Properties (abort on violation):
 //   - every message the session sends decodes, and re-encodes to the same bytes;
@@ -96,6 +100,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.keepalive_interval = std::chrono::milliseconds(15000);
   options.next_request_id = [&request_ids] { return request_ids++; };
   options.max_control_message = (control & 0x01U) != 0 ? 512 : std::size_t{64} << 10;
+  options.auth.local_fingerprint = "XNJS+wzokyQ2+vjM0QQJgbie5K1rn+niorfnGqyyfNM=";
+  options.auth.peer_fingerprint = "3AzmM9vMkT2vr6S4msRNjOaD/fw/YMi98hITufK1NLo=";
+  options.auth.we_are_server = true;
+  options.auth.token = "fuzz-at";
 
   TimePoint now = TimePoint{} + std::chrono::hours(1);
   Session* session_ptr = nullptr;  // for the observer's calls back into the session
@@ -106,10 +114,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The observer may call back in: an application answering with its own info.
     session_ptr->update_local_info(local_info("Fuzz again"), now);
   };
-  observer.on_auth_message = [&](const wire::Message& message) {
+  observer.on_auth_message = [&](const wire::Message& /*message*/) {
     LP2P_FUZZ_CHECK(io.closes == 0, input);
-    // A stand-in authentication state machine: auth-status means done.
-    if (std::holds_alternative<wire::AuthStatus>(message)) session_ptr->set_authenticated();
+  };
+  observer.on_code_needed = [&] { LP2P_FUZZ_CHECK(io.closes == 0, input); };
+  observer.on_show_code = [&](std::uint64_t code, unsigned bits) {
+    LP2P_FUZZ_CHECK(io.closes == 0, input);
+    LP2P_FUZZ_CHECK(bits >= 20 && bits <= 60 && code < (std::uint64_t{1} << bits), input);
   };
   observer.on_bidi_stream_data = [&](std::int64_t stream, std::span<const std::uint8_t>, bool) {
     LP2P_FUZZ_CHECK(io.closes == 0, input);
@@ -123,6 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Session session(options, io, observer);
   session_ptr = &session;
   bool started = false;
+  bool connection_closed = false;
   if ((control & 0x02U) != 0) {
     session.start(now);
     started = true;
@@ -161,7 +173,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       switch (op & 0x0fU) {
         case 0:
           session.start(now);
-          started = true;
+          started = !connection_closed;
           break;
         case 1:
           session.set_authenticated();
@@ -193,6 +205,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         case 6:
           session.note_sent(now);
+          break;
+        case 7:
+          session.pair(now);
+          break;
+        case 8: {
+          std::uint64_t code = next_byte();
+          code = (code << 8U) | next_byte();
+          code = (code << 8U) | next_byte();
+          session.enter_code(code, now);
+          break;
+        }
+        case 9:
+          session.cancel_pairing(now);
+          break;
+        case 10:
+          session.on_connection_closed(now);
+          connection_closed = true;
+          started = false;  // a closed connection asks for no timer
           break;
         default:
           break;
