@@ -5,7 +5,7 @@ pkg_check_modules(LIBCBOR REQUIRED IMPORTED_TARGET libcbor)
 pkg_check_modules(NGTCP2 REQUIRED IMPORTED_TARGET libngtcp2>=0.12 libngtcp2_crypto_gnutls>=0.12)
 pkg_check_modules(GNUTLS REQUIRED IMPORTED_TARGET gnutls>=3.7.5)
 # The agent's persistent state (src/store, docs/store.md).
-pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3>=3.31)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3>=3.37)
 find_package(nlohmann_json 3.11 REQUIRED)
 find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)
 # Debian's default Boost 1.74 breaks under g++ 12 with -std=c++20; 1.81 does not (ARCHITECTURE.md §3).

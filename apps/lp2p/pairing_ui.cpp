@@ -100,7 +100,7 @@ void PairingUi::attach(osp::PeerSession::Events& events,
 }
 
 void PairingUi::show_code(const std::string& fingerprint, std::uint64_t code, unsigned bits) {
-  const std::string digits = auth::format_psk(code);
+  const std::string digits = auth::format_psk(code, bits);
   if (options_.json) {
     out_.out << Json{{"event", "pairing-code"},
                      {"fingerprint", fingerprint},

@@ -50,7 +50,16 @@ Result<std::uint64_t> generate_psk(unsigned bits) {
 }
 
 std::string format_psk(std::uint64_t psk) {
-  const std::string digits = std::to_string(psk);
+  return format_psk(psk, 0);
+}
+
+std::string format_psk(std::uint64_t psk, unsigned bits) {
+  std::string digits = std::to_string(psk);
+  // Every code of a given strength has the same shape: as many digits as its largest value.
+  if (bits > 0 && bits < 64) {
+    const std::size_t width = std::to_string((std::uint64_t{1} << bits) - 1).size();
+    if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
+  }
   // osp-brief §7 #29: exactly 9 digits stays in groups of 3, and no whole group of padding.
   const std::size_t group = digits.size() <= kMaxDigitsInGroupsOf3 ? 3 : 4;
   const std::string padded = std::string((group - digits.size() % group) % group, '0') + digits;

@@ -28,6 +28,10 @@ Result<std::uint64_t> generate_psk(unsigned bits);
 // Numeric display: ≤ 9 digits → groups of 3, else groups of 4, left-padded with zeros to whole
 // groups, joined by '-'. 61488548833 → "0614-8854-8833"; 1048575 → "001-048-575".
 std::string format_psk(std::uint64_t psk);
+// The same, first left-padded with zeros to the digits of the largest `bits`-bit code, so that
+// every code of one strength looks alike (20 bits: 7 digits, "000-789-185"); parse_psk reads
+// both forms.
+std::string format_psk(std::uint64_t psk, unsigned bits);
 // Parses what a person typed: digits with optional dashes and spaces (leading zeros ignored).
 Result<std::uint64_t> parse_psk(std::string_view typed);
 

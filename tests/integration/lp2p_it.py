@@ -325,6 +325,8 @@ class Proc:
             return None
         for t in self._threads:
             t.join(2)
+        if self.p.stdin is not None:
+            self.p.stdin.close()
         return rc
 
     def stop(self):
@@ -341,9 +343,10 @@ class Proc:
                 self.p.wait(5)
         for t in self._threads:
             t.join(2)
-        for f in (self.p.stdout, self.p.stderr):
+        for f in (self.p.stdin, self.p.stdout, self.p.stderr):
             try:
-                f.close()
+                if f is not None:
+                    f.close()
             except OSError:
                 pass
 

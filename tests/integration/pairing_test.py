@@ -229,8 +229,8 @@ class PairingTest(LabTestCase):
         self.assertEqual(wrong, WRONG_ATTEMPTS, "all wrong attempts ran")
         self.assertTrue(refusals, "the agent refused attempts during its back-off")
         self.note(f"{attempt} attempts, refusals said retry in {refusals} s")
-        logged = [line for _, line in adv.err if "failed pairing attempts" in line
-                  or "failures in a row" in line]
+        logged = [line for _, line in adv.err if "auth: pairing with" in line
+                  and ("failed pairing attempts" in line or "failures in a row" in line)]
         self.assertTrue(logged, "failures are logged")
         client_fp = adv.find_events(is_event("pairing-failed"))[0][1]["fingerprint"]
         self.assertTrue(all(client_fp in line for line in logged), logged[:3])

@@ -95,16 +95,17 @@ class SessionTest : public testing::Test {
     return o;
   }
   Session::Observer observer() {
-    return {
-        .on_peer_info = [this](const wire::AgentInfo& info,
-                               bool verified) { peer_infos_.emplace_back(info, verified); },
-        .on_auth_message = [this](const wire::Message& m) { auth_messages_.push_back(m); },
-        .on_bidi_stream_data =
-            [this](std::int64_t id, std::span<const std::uint8_t> bytes, bool fin) {
-              bidi_data_.push_back({id, Bytes(bytes.begin(), bytes.end()), fin});
-            },
-        .on_status_response = [this](std::chrono::nanoseconds rtt) { round_trips_.push_back(rtt); },
+    Session::Observer o;
+    o.on_peer_info = [this](const wire::AgentInfo& info, bool verified) {
+      peer_infos_.emplace_back(info, verified);
     };
+    o.on_auth_message = [this](const wire::Message& m) { auth_messages_.push_back(m); };
+    o.on_bidi_stream_data = [this](std::int64_t id, std::span<const std::uint8_t> bytes,
+                                   bool fin) {
+      bidi_data_.push_back({id, Bytes(bytes.begin(), bytes.end()), fin});
+    };
+    o.on_status_response = [this](std::chrono::nanoseconds rtt) { round_trips_.push_back(rtt); };
+    return o;
   }
 
   void receive(std::int64_t stream_id, std::span<const std::uint8_t> bytes, bool fin = true) {
@@ -146,13 +147,15 @@ class SessionTest : public testing::Test {
 
 // ---- agent-info and agent-status ----
 
-TEST_F(SessionTest, StartSendsAgentInfoRequest) {
+TEST_F(SessionTest, StartSendsAuthCapabilitiesAndAgentInfoRequest) {
   EXPECT_FALSE(session_.next_timer());
   session_.start(now_);
-  ASSERT_EQ(io_.sent.size(), 1U);
-  EXPECT_EQ(io_.sent[0], wire::Message(wire::AgentInfoRequest{1}));
+  ASSERT_EQ(io_.sent.size(), 2U);
+  // As go-lp2p does: capabilities first, then the request (osp-brief §8).
+  EXPECT_TRUE(std::holds_alternative<wire::AuthCapabilities>(io_.sent[0]));
+  EXPECT_EQ(io_.sent[1], wire::Message(wire::AgentInfoRequest{1}));
   EXPECT_EQ(session_.next_timer(), now_ + 15s);
-  EXPECT_EQ(session_.stats().messages_sent, 1U);
+  EXPECT_EQ(session_.stats().messages_sent, 2U);
 }
 
 TEST_F(SessionTest, AnswersRequestsBeforeAuthentication) {
