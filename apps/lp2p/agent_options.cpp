@@ -139,5 +139,4 @@ Result<std::uint16_t> agent_port(const AgentOptions& options) {
   return make_error(Errc::io_error, "no free UDP port found in 49152-65535");
 }
 
-
 }  // namespace lp2p::cli

@@ -52,5 +52,4 @@ Result<std::uint16_t> agent_port(const AgentOptions& options);
 Result<osp::LocalAgent::Options> local_agent_options(const AgentOptions& options,
                                                      std::uint16_t port);
 
-
 }  // namespace lp2p::cli

@@ -26,6 +26,7 @@
 #include "discovery/dns_sd_provider.hpp"
 #include "mdns/interfaces.hpp"
 #include "pairing_ui.hpp"
+#include "peer_trust.hpp"
 #include "peer_address.hpp"
 #include "qr_terminal.hpp"
 
@@ -92,7 +93,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-Json peer_json(const DirectoryEvent& e, double t) {
+Json peer_json(const DirectoryEvent& e, double t, const Trust& trust) {
   Json j;
   j["event"] = event_name(e.kind);
   j["time"] = std::round(t * 1000) / 1000;
@@ -108,10 +109,12 @@ Json peer_json(const DirectoryEvent& e, double t) {
     j["metadata-version"] = nullptr;
   }
   j["providers"] = e.peer.providers;
+  j["trust"] = to_string(trust.kind);
+  if (trust.kind == Trust::Kind::impostor) j["paired-fingerprint"] = trust.paired_fingerprint;
   return j;
 }
 
-void print_peer_line(std::ostream& out, const DirectoryEvent& e) {
+void print_peer_line(std::ostream& out, const DirectoryEvent& e, const Trust& trust) {
   std::string addresses;
   for (const auto& a : e.peer.addresses)
     addresses += (addresses.empty() ? "" : " ") + format_address(a);
@@ -121,7 +124,9 @@ void print_peer_line(std::ostream& out, const DirectoryEvent& e) {
   out << event_mark(e.kind) << ' ' << std::left << std::setw(24)
       << (e.peer.name + (e.peer.name_truncated ? "…" : "")) << ' ' << std::setw(9)
       << short_fingerprint(e.peer.fingerprint) << ' ' << std::setw(4) << mv << ' ' << std::setw(8)
-      << providers << ' ' << addresses << std::endl;  // flushed: a live view
+      << providers << ' ' << addresses;
+  if (const auto what = describe(trust, e.peer.name); !what.empty()) out << "  [" << what << ']';
+  out << std::endl;  // flushed: a live view
 }
 
 // Runs `io` until Ctrl-C / SIGTERM or `timeout_s` (0: no timeout); `on_stop` runs first.
@@ -341,7 +346,8 @@ int run_discover(const DiscoverOptions& options, const Io& io) {
                 "--fp XNJS+wzokyQ2+vjM0QQJgbie5K1rn+niorfnGqyyfNM=\n";
       return 2;
     }
-    if (auto r = (*discovery)->add_ticket({options.fingerprint, {*address}, options.peer, {}, {}}); !r) {
+    if (auto r = (*discovery)->add_ticket({options.fingerprint, {*address}, options.peer, {}, {}});
+        !r) {
       io.err << "lp2p discover: " << r.error().message << '\n';
       return 1;
     }
@@ -357,13 +363,17 @@ int run_discover(const DiscoverOptions& options, const Io& io) {
       return 1;
     }
   }
+  // Only to say which devices are paired; discovery works without it.
+  auto store = store::Store::open(state_dir_of(options.agent));
+  store::Store* known = store ? store->get() : nullptr;
   const auto start = std::chrono::steady_clock::now();
   (*discovery)->on_events([&](const std::vector<DirectoryEvent>& events) {
     for (const auto& e : events) {
+      const Trust trust = trust_of(known, e.peer.fingerprint, e.peer.name);
       if (options.json) {
-        io.out << peer_json(e, seconds_since(start)).dump() << std::endl;
+        io.out << peer_json(e, seconds_since(start), trust).dump() << std::endl;
       } else {
-        print_peer_line(io.out, e);
+        print_peer_line(io.out, e, trust);
       }
     }
   });
@@ -413,8 +423,8 @@ int run_ticket(const TicketOptions& options, const Io& io) {
     io.err << "lp2p ticket: " << auth_token.error().message << '\n';
     return 1;
   }
-  discovery::Ticket ticket{identity->fingerprint(), {}, display_name_of(options.agent),
-                           *auth_token, {}};
+  discovery::Ticket ticket{
+      identity->fingerprint(), {}, display_name_of(options.agent), *auth_token, {}};
   for (const auto& itf : *interfaces) {
     for (const auto& a : itf.addresses) ticket.addresses.push_back({a, *port, itf.index});
   }
@@ -436,14 +446,16 @@ int run_ticket(const TicketOptions& options, const Io& io) {
 
 void add_advertise_command(CLI::App& parent, const Io& io, int& exit_code) {
   auto options = std::make_shared<AdvertiseOptions>();
-  CLI::App* cmd =
-      parent.add_subcommand("advertise", "Be discoverable and reachable on the local network until Ctrl-C");
+  CLI::App* cmd = parent.add_subcommand(
+      "advertise", "Be discoverable and reachable on the local network until Ctrl-C");
   cmd->footer(
       "Publishes this agent as an Open Screen agent (_openscreen._udp over mDNS/DNS-SD) with its\n"
       "fingerprint (fp), metadata version (mv), auth token (at) and serial (sn), and accepts QUIC\n"
       "connections (TLS 1.3, ALPN osp) on the advertised UDP port: peers that connect exchange\n"
-      "agent-info with it (shown as connected / peer-info / disconnected; unverified until paired).\n"
-      "Ctrl-C closes connections (code 5139) and says goodbye so that other devices drop it at once.\n"
+      "agent-info with it (shown as connected / peer-info / disconnected; unverified until "
+      "paired).\n"
+      "Ctrl-C closes connections (code 5139) and says goodbye so that other devices drop it at "
+      "once.\n"
       "kill -USR1 <pid> bumps the metadata version and sends agent-info-event to connected peers;\n"
       "kill -USR2 <pid> prints the mDNS traffic counters.\n\n"
       "Example: lp2p advertise --name \"Kitchen laptop\" --group photos");

@@ -89,7 +89,8 @@ Json measurement_json(const Measurement& m) {
 void print_measurement(const Measurement& m, std::ostream& out) {
   const auto& q = m.quic;
   out << "Peer:          " << m.info.display_name
-      << (m.verified ? "  (verified: paired)\n" : "  (unverified: not paired, anyone can claim this name)\n")
+      << (m.verified ? "  (verified: paired)\n"
+                     : "  (unverified: not paired, anyone can claim this name)\n")
       << "Fingerprint:   " << m.fingerprint << "  (checked against the one expected)\n"
       << "Address:       " << m.address << "\n"
       << "Model:         " << m.info.model_name << "\n"

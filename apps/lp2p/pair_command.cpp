@@ -12,6 +12,7 @@
 #include "pairing_ui.hpp"
 #include "peer_address.hpp"
 #include "peer_finder.hpp"
+#include "peer_trust.hpp"
 
 namespace lp2p::cli {
 namespace {
@@ -43,8 +44,8 @@ class PairRun {
   void start(const Target& target) {
     target_ = target;
     warn_if_impostor();
-    if (auto known = agent_.store().peer(target.fingerprint); known && *known &&
-                                                              (*known)->authenticated_at) {
+    if (auto known = agent_.store().peer(target.fingerprint);
+        known && *known && (*known)->authenticated_at) {
       report_already_paired(**known);
       return finish(0);
     }
@@ -62,19 +63,15 @@ class PairRun {
  private:
   // osp-brief §1: a device reusing a paired device's name with another key is another device.
   void warn_if_impostor() {
-    if (target_.name.empty()) return;
-    auto named = agent_.store().trusted_peers_named(target_.name);
-    if (!named) return;
-    for (const auto& peer : *named) {
-      if (peer.fingerprint == target_.fingerprint) continue;
-      const std::string message = "\"" + target_.name + "\" has another key (" +
-                                  target_.fingerprint + ") than the device paired under that name (" +
-                                  peer.fingerprint + "): it is a different device.";
-      if (options_.json) {
-        out_.out << Json{{"event", "warning"}, {"message", message}}.dump() << std::endl;
-      } else {
-        out_.err << "lp2p pair: warning: " << message << std::endl;
-      }
+    const Trust trust = trust_of(&agent_.store(), target_.fingerprint, target_.name);
+    if (trust.kind != Trust::Kind::impostor) return;
+    const std::string message = "\"" + target_.name + "\" (" + target_.fingerprint +
+                                ") is " + describe(trust, target_.name) +
+                                ": it is a different device.";
+    if (options_.json) {
+      out_.out << Json{{"event", "warning"}, {"message", message}}.dump() << std::endl;
+    } else {
+      out_.err << "lp2p pair: warning: " << message << std::endl;
     }
   }
 
@@ -94,8 +91,8 @@ class PairRun {
 
   void try_address(std::size_t index) {
     if (index >= target_.addresses.size()) {
-      out_.err << "lp2p pair: could not connect to " << target_.fingerprint << ": "
-               << last_error_ << std::endl;
+      out_.err << "lp2p pair: could not connect to " << target_.fingerprint << ": " << last_error_
+               << std::endl;
       return finish(kExitFailed);
     }
     const auto& address = target_.addresses[index];
@@ -202,8 +199,9 @@ int run_pair(const PairOptions& options, const Io& io) {
 void add_pair_command(CLI::App& parent, const Io& io, int& exit_code) {
   auto options = std::make_shared<PairOptions>();
   CLI::App* command = parent.add_subcommand(
-      "pair", "Pair with a device: one shows a short code, the other types it; then they trust "
-              "each other");
+      "pair",
+      "Pair with a device: one shows a short code, the other types it; then they trust "
+      "each other");
   command
       ->add_option("peer", options->peer,
                    "The device: its name (or the start of it) or a fingerprint prefix (found with "

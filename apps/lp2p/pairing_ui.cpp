@@ -38,15 +38,17 @@ void PairingUi::attach(osp::PeerSession::Events& events,
     *finished = true;
     if (done) done(outcome);
   };
-  events.on_show_code = [this, fp](std::uint64_t code, unsigned bits) { show_code(fp, code, bits); };
+  events.on_show_code = [this, fp](std::uint64_t code, unsigned bits) {
+    show_code(fp, code, bits);
+  };
   events.on_code_needed = [this, session, timing] { ask_code(session, timing); };
   events.on_authenticated = [this, session, fp, finish, timing] {
     const auto s = session.lock();
     std::string name;
     if (s && s->session().peer_info()) name = s->session().peer_info()->display_name;
     if (options_.json) {
-      const auto typing = timing->asked && timing->entered ? *timing->entered - *timing->asked
-                                                           : Clock::duration{0};
+      const auto typing =
+          timing->asked && timing->entered ? *timing->entered - *timing->asked : Clock::duration{0};
       out_.out << Json{{"event", "paired"},
                        {"fingerprint", fp},
                        {"display-name", name},
@@ -111,8 +113,8 @@ void PairingUi::show_code(const std::string& fingerprint, std::uint64_t code, un
              << std::endl;
     return;
   }
-  out_.out << "\nPairing with " << fingerprint << "\n  Type this code on the other device:  "
-           << digits << "\n";
+  out_.out << "\nPairing with " << fingerprint
+           << "\n  Type this code on the other device:  " << digits << "\n";
   if (options_.qr) {
     if (auto qr = qr_for_terminal(auth::psk_qr_text(code))) out_.out << *qr;
   }

@@ -25,8 +25,8 @@ class PairingUi {
  public:
   struct Options {
     bool json = false;
-    bool qr = true;                    // draw the QR code beside the digits (text mode)
-    std::optional<std::string> code;   // --code: typed in advance
+    bool qr = true;                   // draw the QR code beside the digits (text mode)
+    std::optional<std::string> code;  // --code: typed in advance
   };
   struct Outcome {
     bool paired = false;

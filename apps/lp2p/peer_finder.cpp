@@ -1,7 +1,8 @@
 #include "peer_finder.hpp"
 
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
+
+#include <boost/asio/post.hpp>
 
 #include "common/ascii.hpp"
 #include "discovery/dns_sd_provider.hpp"
@@ -31,8 +32,8 @@ bool matches(const discovery::Peer& peer, const std::string& wanted) {
 
 }  // namespace
 
-PeerFinder::PeerFinder(boost::asio::io_context& io, std::string command,
-                       const AgentOptions& agent, std::chrono::milliseconds timeout)
+PeerFinder::PeerFinder(boost::asio::io_context& io, std::string command, const AgentOptions& agent,
+                       std::chrono::milliseconds timeout)
     : io_(io), command_(std::move(command)), agent_(agent), timeout_(timeout), deadline_(io) {}
 
 void PeerFinder::find(const std::string& peer, const std::string& fingerprint, Found found,
@@ -54,8 +55,8 @@ void PeerFinder::find(const std::string& peer, const std::string& fingerprint, F
     if (!ticket) return fail(kExitUsage, "this ticket is not valid: " + ticket.error().message);
     std::optional<std::string> token;
     if (!ticket->auth_token.empty()) token = ticket->auth_token;
-    return succeed(Target{ticket->fingerprint, ticket->name, ticket->serial, token,
-                          ticket->addresses});
+    return succeed(
+        Target{ticket->fingerprint, ticket->name, ticket->serial, token, ticket->addresses});
   }
   if (auto address = parse_host_port(peer)) {
     if (!discovery::is_fingerprint(fingerprint)) {
@@ -66,9 +67,11 @@ void PeerFinder::find(const std::string& peer, const std::string& fingerprint, F
     return succeed(Target{fingerprint, "", "", std::nullopt, {*address}});
   }
   wanted_ = peer;
-  auto created = discovery::Discovery::create(
-      io_, {{std::string(discovery::kDnsSdProvider)}, agent_.group, agent_.interfaces,
-            !agent_.no_ipv4, !agent_.no_ipv6});
+  auto created = discovery::Discovery::create(io_, {{std::string(discovery::kDnsSdProvider)},
+                                                    agent_.group,
+                                                    agent_.interfaces,
+                                                    !agent_.no_ipv4,
+                                                    !agent_.no_ipv6});
   if (!created) return fail(kExitFailed, created.error().message);
   discovery_ = std::move(*created);
   discovery_->on_events([this](const std::vector<discovery::DirectoryEvent>&) { look(); });

@@ -28,8 +28,8 @@ inline constexpr int kExitNotFound = 3;
 struct Target {
   std::string fingerprint;
   std::string name;
-  std::string sn;                          // its serial (for SNI), when known
-  std::optional<std::string> auth_token;   // its `at`, when known (pairing needs it)
+  std::string sn;                         // its serial (for SNI), when known
+  std::optional<std::string> auth_token;  // its `at`, when known (pairing needs it)
   std::vector<discovery::PeerAddress> addresses;
 };
 

@@ -25,7 +25,7 @@ class AttemptLimiter {
   static constexpr std::size_t kMaxPeers = 1024;
 
   struct Options {
-    unsigned free_failures = 3;                 // failures in a row before any back-off
+    unsigned free_failures = 3;                  // failures in a row before any back-off
     std::chrono::milliseconds base_delay{1000};  // the first back-off; doubles per failure
     std::chrono::milliseconds max_delay{60000};
     unsigned max_attempts_per_minute = 20;  // all peers together
@@ -33,7 +33,7 @@ class AttemptLimiter {
   struct Verdict {
     bool allowed = true;
     std::chrono::milliseconds retry_after{0};  // when not allowed
-    std::string reason;                          // for the log and the close reason
+    std::string reason;                        // for the log and the close reason
   };
 
   AttemptLimiter() = default;

@@ -117,8 +117,9 @@ void Authenticator::present(TimePoint now) {
     }
     options_.limiter->started(now);
   }
-  const unsigned bits = std::max(auth::clamp_psk_bits(options_.capabilities.psk_min_bits_of_entropy),
-                                 auth::clamp_psk_bits(peer_capabilities_->psk_min_bits_of_entropy));
+  const unsigned bits =
+      std::max(auth::clamp_psk_bits(options_.capabilities.psk_min_bits_of_entropy),
+               auth::clamp_psk_bits(peer_capabilities_->psk_min_bits_of_entropy));
   const auto code = auth::generate_psk(bits);
   if (!code) {
     fail({AuthStatusResult::unknown_error, "cannot make a code: " + code.error().describe()}, true,

@@ -62,9 +62,9 @@ class Authenticator {
   };
   struct Failure {
     wire::AuthStatusResult result = wire::AuthStatusResult::unknown_error;
-    std::string reason;      // for people: what happened and what to do
-    bool by_peer = false;    // the peer reported it (auth-status) rather than we detecting it
-    bool backoff = false;    // refused by the attempt limiter
+    std::string reason;    // for people: what happened and what to do
+    bool by_peer = false;  // the peer reported it (auth-status) rather than we detecting it
+    bool backoff = false;  // refused by the attempt limiter
   };
   struct Observer {
     std::function<void(std::uint64_t code, unsigned bits)> on_show_code;  // we present
@@ -75,11 +75,11 @@ class Authenticator {
   using Send = std::function<void(const wire::Message& message)>;
 
   enum class State {
-    idle,             // nothing asked yet (or waiting for the peer's capabilities)
-    presenting,       // we showed a code and sent pA; waiting for pB
-    wanting_code,     // we asked the presenter to present; waiting for pA
-    awaiting_code,    // we have pA (or not yet) and wait for the person to type the code
-    confirming,       // public values exchanged; waiting for confirmations / auth-status
+    idle,           // nothing asked yet (or waiting for the peer's capabilities)
+    presenting,     // we showed a code and sent pA; waiting for pB
+    wanting_code,   // we asked the presenter to present; waiting for pA
+    awaiting_code,  // we have pA (or not yet) and wait for the person to type the code
+    confirming,     // public values exchanged; waiting for confirmations / auth-status
     authenticated,
     failed,
   };
@@ -132,9 +132,9 @@ class Authenticator {
   bool seen_first_handshake_ = false;
   bool presenter_override_ = false;  // the peer asked us to present (§4.5)
   bool alice_ = false;               // our SPAKE2 role in the current attempt
-  bool presented_ = false;  // this attempt showed a code (counts for the limiter)
-  bool local_ok_ = false;   // our confirmation check passed
-  bool peer_ok_ = false;    // the peer's auth-status{authenticated} arrived
+  bool presented_ = false;           // this attempt showed a code (counts for the limiter)
+  bool local_ok_ = false;            // our confirmation check passed
+  bool peer_ok_ = false;             // the peer's auth-status{authenticated} arrived
   std::optional<wire::AuthCapabilities> peer_capabilities_;
   std::optional<wire::AuthSpake2Handshake> held_handshake_;  // arrived before the capabilities
   std::optional<wire::Bytes> peer_public_value_;             // pA, for the consumer

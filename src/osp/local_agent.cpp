@@ -1,8 +1,7 @@
 #include "osp/local_agent.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <openssl/rand.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
 #include <cstdlib>
@@ -56,7 +55,8 @@ Result<std::string> load_or_create_token(const std::filesystem::path& path,
   }
   std::error_code error;
   std::filesystem::rename(temporary, path, error);
-  if (error) return make_error(Errc::io_error, "cannot write " + path.string() + ": " + error.message());
+  if (error)
+    return make_error(Errc::io_error, "cannot write " + path.string() + ": " + error.message());
   return token;
 }
 
@@ -74,8 +74,7 @@ Result<std::string> load_or_create_state_token(const std::filesystem::path& dir)
 
 Result<std::string> load_or_create_auth_token(const std::filesystem::path& dir) {
   const auto valid = [](const std::string& token) {
-    return token.size() == kAuthTokenLength &&
-           std::all_of(token.begin(), token.end(), [](char c) {
+    return token.size() == kAuthTokenLength && std::all_of(token.begin(), token.end(), [](char c) {
              return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '/';
            });
   };
@@ -116,14 +115,15 @@ Result<std::unique_ptr<LocalAgent>> LocalAgent::create(boost::asio::io_context& 
   auto store = store::Store::open(o.state_dir);
   if (!store) return store.error();
   agent->store_ = std::move(*store);
-  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   auto replaced = agent->store_->record_identity(agent->identity_.fingerprint(), now);
   if (!replaced) return replaced.error();
   if (*replaced) {
-    spdlog::warn("agent: the key in {} is not the one the store knew: paired devices will see a "
-                 "new device and must pair again",
-                 o.state_dir.string());
+    spdlog::warn(
+        "agent: the key in {} is not the one the store knew: paired devices will see a "
+        "new device and must pair again",
+        o.state_dir.string());
   }
   agent->info_ = wire::AgentInfo{
       o.display_name,

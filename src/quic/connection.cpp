@@ -785,7 +785,9 @@ void Connection::on_timer() {
   flush();
 }
 
-void Connection::abandon(const CloseInfo& info) { enter_closed(info); }
+void Connection::abandon(const CloseInfo& info) {
+  enter_closed(info);
+}
 
 void Connection::enter_closed(const CloseInfo& info) {
   if (state_ == State::closed) return;

@@ -3,7 +3,8 @@
 `lp2p advertise` agent that shows the code and `lp2p pair` clients that type it (fed through
 their standard input, as a script would, from the agent's "pairing-code" event).
 
- 1. the right code pairs both sides; both remember it; a reconnect skips pairing; after
+ 1. the right code pairs both sides; both remember it; a reconnect skips pairing; a device
+    using the paired device's name with another key is shown as an impostor; after
     `lp2p peers forget` pairing is needed again (and works again)
  2. a wrong code fails on both sides with proof-invalid and the connection is closed
  3. a pairing without the agent's `at` token (dialled by address) or with a wrong one (a ticket
@@ -30,7 +31,7 @@ from lp2p_it import LabTestCase  # noqa: E402
 
 # Deadlines only: how long a step may take before the test gives up on it.
 STEP_WITHIN = 20        # find + connect + exchange of one pairing attempt
-BACKOFF_MS = 200        # --pairing-backoff of the agent under test: 0.2, 0.4, ... 12.8 s
+BACKOFF_MS = 100        # --pairing-backoff of the agent under test: 0.1, 0.2, ... 12.8 s
 WRONG_ATTEMPTS = 10
 AGENT = "Paired Receiver"
 
@@ -141,6 +142,25 @@ class PairingTest(LabTestCase):
         time.sleep(0.5)
         self.assertFalse([e for _, e in adv.events[start:] if e.get("event") == "pairing-code"],
                          "no code shown for a paired device")
+
+        # A device that takes the paired device's name with another key while the paired one
+        # is away (mDNS would rename it otherwise) is not it (§1).
+        adv.stop()
+        fake = self.advertise("a", "advertise-fake", AGENT)
+        disc = self.discover("b", "discover-b", "--timeout", "8", state="pair-b")
+        seen = self.wait_added(disc, fake.info["fingerprint"], 8)
+        self.assertIsNotNone(seen, disc.out_text())
+        self.assertEqual(seen[1].get("name"), AGENT)
+        self.assertEqual(seen[1].get("trust"), "impostor", seen[1])
+        self.assertEqual(seen[1].get("paired-fingerprint"), adv.fp)
+        disc.stop()
+        fake.stop()
+        adv = self.agent()  # the paired one is back: same state, same key
+        disc = self.discover("b", "discover-b-2", "--timeout", "8", state="pair-b")
+        seen = self.wait_added(disc, adv.fp, 8)
+        self.assertIsNotNone(seen, disc.out_text())
+        self.assertEqual(seen[1].get("trust"), "paired", seen[1])
+        disc.stop()
 
         # Forget it: pairing is needed again (the agent, which still trusts us, answers).
         forgot = self.lp2p_on("b", "peers", "forget", adv.fp[:10], "--state-dir",

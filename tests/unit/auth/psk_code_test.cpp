@@ -153,7 +153,7 @@ TEST(PskCodeWidthTest, CodesOfOneStrengthLookAlike) {
   EXPECT_EQ(format_psk(789185, 20), "000-789-185");
   EXPECT_EQ(format_psk(0, 20), "000-000-000");
   EXPECT_EQ(format_psk(1048575, 20), "001-048-575");
-  EXPECT_EQ(format_psk(5, 30), "0000-0000-0005");  // 2^30-1 has 10 digits
+  EXPECT_EQ(format_psk(5, 30), "0000-0000-0005");            // 2^30-1 has 10 digits
   EXPECT_EQ(format_psk(61488548833, 20), "0614-8854-8833");  // wider than the width: unchanged
   EXPECT_EQ(parse_psk(format_psk(789185, 20)).value(), 789185U);
 }

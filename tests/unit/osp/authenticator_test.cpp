@@ -128,8 +128,7 @@ TEST_F(AuthenticatorTest, ConsumerInitiatedPairingWithTheRightCodeAuthenticatesB
   EXPECT_EQ(server_.auth->state(), Authenticator::State::authenticated);
   EXPECT_EQ(client_.auth->state(), Authenticator::State::authenticated);
   // §4.5 REC then flow A: caps, need-presentation, pB, cB, status (client); caps, pA, cA, status.
-  EXPECT_EQ(client_.sent,
-            (std::vector<std::uint64_t>{1001, 1005, 1005, 1003, 1004}));
+  EXPECT_EQ(client_.sent, (std::vector<std::uint64_t>{1001, 1005, 1005, 1003, 1004}));
   EXPECT_EQ(server_.sent, (std::vector<std::uint64_t>{1001, 1005, 1003, 1004}));
 }
 
@@ -275,8 +274,8 @@ TEST_F(AuthenticatorTest, AHandshakeOvertakingTheCapabilitiesWaitsForThem) {
   client_.auth->pair(now_);
   // The client's need-presentation arrives before its capabilities (streams are independent).
   ASSERT_EQ(client_.outbox.size(), 1U);  // the capabilities only: roles unknown yet
-  deliver(server_, client_);              // the server's capabilities reach the client
-  ASSERT_EQ(client_.outbox.size(), 2U);   // + need-presentation
+  deliver(server_, client_);             // the server's capabilities reach the client
+  ASSERT_EQ(client_.outbox.size(), 2U);  // + need-presentation
   std::swap(client_.outbox[0], client_.outbox[1]);
   pump();
   EXPECT_EQ(server_.authenticated, 1);

@@ -100,8 +100,7 @@ class SessionTest : public testing::Test {
       peer_infos_.emplace_back(info, verified);
     };
     o.on_auth_message = [this](const wire::Message& m) { auth_messages_.push_back(m); };
-    o.on_bidi_stream_data = [this](std::int64_t id, std::span<const std::uint8_t> bytes,
-                                   bool fin) {
+    o.on_bidi_stream_data = [this](std::int64_t id, std::span<const std::uint8_t> bytes, bool fin) {
       bidi_data_.push_back({id, Bytes(bytes.begin(), bytes.end()), fin});
     };
     o.on_status_response = [this](std::chrono::nanoseconds rtt) { round_trips_.push_back(rtt); };
