@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -162,6 +163,18 @@ int failed(const Error& error, const Io& io, std::string_view command) {
   return error.code == Errc::invalid_argument ? kExitNotFound : kExitStoreError;
 }
 
+// Opens the store, finds the peer that options.fingerprint names and runs `action` on both; or
+// says why not and returns the exit status.
+int with_peer(const PeersOptions& options, const Io& io, std::string_view command,
+              const std::function<int(store::Store&, const store::KnownPeer&)>& action) {
+  int exit_code = 0;
+  auto db = open_store(options, io, command, exit_code);
+  if (!db) return exit_code;
+  auto peer = store::find_known_peer(*db, options.fingerprint);
+  if (!peer) return failed(peer.error(), io, command);
+  return action(*db, *peer);
+}
+
 int run_list(const PeersOptions& options, const Io& io) {
   int exit_code = 0;
   auto db = open_store(options, io, "peers", exit_code);
@@ -189,86 +202,77 @@ int run_list(const PeersOptions& options, const Io& io) {
 
 int run_forget(const PeersOptions& options, const Io& io) {
   constexpr std::string_view kCommand = "peers forget";
-  int exit_code = 0;
-  auto db = open_store(options, io, kCommand, exit_code);
-  if (!db) return exit_code;
-  auto peer = store::find_known_peer(*db, options.fingerprint);
-  if (!peer) return failed(peer.error(), io, kCommand);
-  auto forgot = db->forget_peer(peer->fingerprint);
-  if (!forgot) return failed(forgot.error(), io, kCommand);
-  if (!*forgot) {
-    io.err << "lp2p " << kCommand << ": " << who(*peer) << " was forgotten meanwhile\n";
-    return kExitNotFound;
-  }
-  if (options.json) {
-    io.out << Json{{"event", "forgot"},
-                   {"fingerprint", peer->fingerprint},
-                   {"name", peer->display_name},
-                   {"was_paired", peer->authenticated_at.has_value()}}
-                  .dump()
-           << '\n';
-  } else {
-    io.out << "forgot " << who(*peer)
-           << (peer->authenticated_at ? ": it must pair again" : ": it was not paired") << '\n';
-  }
-  return 0;
+  return with_peer(options, io, kCommand, [&](store::Store& db, const store::KnownPeer& peer) {
+    auto forgot = db.forget_peer(peer.fingerprint);
+    if (!forgot) return failed(forgot.error(), io, kCommand);
+    if (!*forgot) {
+      io.err << "lp2p " << kCommand << ": " << who(peer) << " was forgotten meanwhile\n";
+      return kExitNotFound;
+    }
+    if (options.json) {
+      io.out << Json{{"event", "forgot"},
+                     {"fingerprint", peer.fingerprint},
+                     {"name", peer.display_name},
+                     {"was_paired", peer.authenticated_at.has_value()}}
+                    .dump()
+             << '\n';
+    } else {
+      io.out << "forgot " << who(peer)
+             << (peer.authenticated_at ? ": it must pair again" : ": it was not paired") << '\n';
+    }
+    return 0;
+  });
 }
 
 int run_grant(const PeersOptions& options, const Io& io) {
   constexpr std::string_view kCommand = "peers grant";
-  int exit_code = 0;
-  auto db = open_store(options, io, kCommand, exit_code);
-  if (!db) return exit_code;
-  auto peer = store::find_known_peer(*db, options.fingerprint);
-  if (!peer) return failed(peer.error(), io, kCommand);
-  const SystemTime t = now();
-  store::Grant grant{peer->fingerprint, options.origin, std::nullopt, t};
-  if (options.minutes > 0) grant.until = t + std::chrono::minutes(options.minutes);
-  if (auto put = db->put_grant(grant); !put) return failed(put.error(), io, kCommand);
-  if (options.json) {
-    io.out << Json{{"event", "granted"},
-                   {"fingerprint", peer->fingerprint},
-                   {"name", peer->display_name},
-                   {"origin", grant.origin},
-                   {"until", utc_or_null(grant.until)}}
-                  .dump()
-           << '\n';
-  } else {
-    io.out << "granted " << who(*peer) << " to " << grant.origin << ", " << until_text(grant.until)
-           << '\n';
-  }
-  if (!peer->authenticated_at) {
-    io.err << "note: " << name_of(*peer)
-           << " is not paired: the grant counts once the two devices have paired\n";
-  }
-  return 0;
+  return with_peer(options, io, kCommand, [&](store::Store& db, const store::KnownPeer& peer) {
+    const SystemTime t = now();
+    store::Grant grant{peer.fingerprint, options.origin, std::nullopt, t};
+    if (options.minutes > 0) grant.until = t + std::chrono::minutes(options.minutes);
+    if (auto put = db.put_grant(grant); !put) return failed(put.error(), io, kCommand);
+    if (options.json) {
+      io.out << Json{{"event", "granted"},
+                     {"fingerprint", peer.fingerprint},
+                     {"name", peer.display_name},
+                     {"origin", grant.origin},
+                     {"until", utc_or_null(grant.until)}}
+                    .dump()
+             << '\n';
+    } else {
+      io.out << "granted " << who(peer) << " to " << grant.origin << ", " << until_text(grant.until)
+             << '\n';
+    }
+    if (!peer.authenticated_at) {
+      io.err << "note: " << name_of(peer)
+             << " is not paired: the grant counts once the two devices have paired\n";
+    }
+    return 0;
+  });
 }
 
 int run_revoke(const PeersOptions& options, const Io& io) {
   constexpr std::string_view kCommand = "peers revoke";
-  int exit_code = 0;
-  auto db = open_store(options, io, kCommand, exit_code);
-  if (!db) return exit_code;
-  auto peer = store::find_known_peer(*db, options.fingerprint);
-  if (!peer) return failed(peer.error(), io, kCommand);
-  auto revoked = db->revoke_grant(peer->fingerprint, options.origin);
-  if (!revoked) return failed(revoked.error(), io, kCommand);
-  if (!*revoked) {
-    io.err << "lp2p " << kCommand << ": " << who(*peer) << " has no grant for " << options.origin
-           << '\n';
-    return kExitNotFound;
-  }
-  if (options.json) {
-    io.out << Json{{"event", "revoked"},
-                   {"fingerprint", peer->fingerprint},
-                   {"name", peer->display_name},
-                   {"origin", options.origin}}
-                  .dump()
-           << '\n';
-  } else {
-    io.out << "revoked the grant of " << who(*peer) << " to " << options.origin << '\n';
-  }
-  return 0;
+  return with_peer(options, io, kCommand, [&](store::Store& db, const store::KnownPeer& peer) {
+    auto revoked = db.revoke_grant(peer.fingerprint, options.origin);
+    if (!revoked) return failed(revoked.error(), io, kCommand);
+    if (!*revoked) {
+      io.err << "lp2p " << kCommand << ": " << who(peer) << " has no grant for " << options.origin
+             << '\n';
+      return kExitNotFound;
+    }
+    if (options.json) {
+      io.out << Json{{"event", "revoked"},
+                     {"fingerprint", peer.fingerprint},
+                     {"name", peer.display_name},
+                     {"origin", options.origin}}
+                    .dump()
+             << '\n';
+    } else {
+      io.out << "revoked the grant of " << who(peer) << " to " << options.origin << '\n';
+    }
+    return 0;
+  });
 }
 
 constexpr const char* kFingerprintHelp =

@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "auth/spake2.hpp"
 #include "wire/codec.hpp"
 #include "wire/varint.hpp"
 
@@ -482,6 +483,79 @@ TEST_F(SessionTest, WorksWithoutObserverCallbacks) {
   session.on_stream_data(kBidi, true, Bytes{1}, true, now_);
   EXPECT_TRUE(io_.closes.empty());
   EXPECT_EQ(session.peer_info(), peer_info());
+}
+
+// ---- pairing through the session (the Authenticator itself: authenticator_test.cpp) ----
+
+// The peer as presenter (SPAKE2 Alice) with `code`; the session under test is the QUIC client and
+// types `typed`.
+class SessionPairingTest : public SessionTest {
+ protected:
+  void run_until_confirmation(std::uint64_t code, std::uint64_t typed) {
+    session_.start(now_);
+    receive(wire::AuthCapabilities{50, {wire::PskInputMethod::numeric}, 20});
+    session_.pair(now_);
+    ASSERT_EQ(io_.sent_of<wire::AuthSpake2Handshake>().size(), 1U);  // need-presentation
+    auto alice = auth::Spake2Party::start(auth::p256_sha256_suite(),
+                                          {auth::Spake2Role::alice, "", ""}, code);
+    ASSERT_TRUE(alice);
+    wire::AuthSpake2Handshake shown;
+    shown.psk_status = wire::PskStatus::psk_shown;
+    shown.public_value = alice->public_value();
+    receive(shown);
+    session_.enter_code(typed, now_);
+    const auto handshakes = io_.sent_of<wire::AuthSpake2Handshake>();
+    ASSERT_EQ(handshakes.size(), 2U);
+    ASSERT_TRUE(handshakes[1].public_value);
+    ASSERT_TRUE(alice->receive_peer_public_value(*handshakes[1].public_value));
+    receive(wire::AuthSpake2Confirmation{alice->confirmation()});
+  }
+};
+
+TEST_F(SessionPairingTest, TheRightCodeAuthenticatesTheSession) {
+  run_until_confirmation(424242, 424242);
+  receive(wire::AgentInfoResponse{1, peer_info()});  // answers start()'s request
+  ASSERT_EQ(peer_infos_.size(), 1U);
+  EXPECT_FALSE(peer_infos_[0].second) << "unverified before authentication";
+  EXPECT_FALSE(session_.authenticated());  // until the peer's auth-status
+  EXPECT_EQ(io_.sent_of<wire::AuthStatus>(),
+            (std::vector{wire::AuthStatus{wire::AuthStatusResult::authenticated}}));
+  receive(wire::AuthStatus{wire::AuthStatusResult::authenticated});
+  EXPECT_TRUE(session_.authenticated());
+  ASSERT_FALSE(peer_infos_.empty());
+  EXPECT_TRUE(peer_infos_.back().second) << "agent-info delivered again, verified";
+  EXPECT_TRUE(io_.closes.empty());
+}
+
+TEST_F(SessionPairingTest, AWrongCodeClosesWith401AndSaysWhy) {
+  run_until_confirmation(424242, 424243);
+  EXPECT_EQ(io_.sent_of<wire::AuthStatus>(),
+            (std::vector{wire::AuthStatus{wire::AuthStatusResult::proof_invalid}}));
+  expect_closed(CloseCode::auth_failed, "did not match");
+  EXPECT_FALSE(session_.authenticated());
+}
+
+TEST_F(SessionPairingTest, APeerReportedFailureLeavesTheCloseToThePeerForAMoment) {
+  session_.start(now_);
+  receive(wire::AuthCapabilities{50, {wire::PskInputMethod::numeric}, 20});
+  session_.pair(now_);
+  receive(wire::AuthStatus{wire::AuthStatusResult::unknown_error});
+  EXPECT_TRUE(io_.closes.empty());
+  EXPECT_EQ(session_.next_timer(), now_ + Session::kPeerCloseGrace);
+  now_ += Session::kPeerCloseGrace;
+  session_.on_timer(now_);
+  expect_closed(CloseCode::auth_failed, "the other device reported unknown-error");
+}
+
+TEST_F(SessionPairingTest, NoCodeWithinAMinuteClosesWith408) {
+  session_.start(now_);
+  receive(wire::AuthCapabilities{50, {wire::PskInputMethod::numeric}, 20});
+  session_.pair(now_);
+  for (int i = 0; i < 10 && io_.closes.empty(); ++i) {
+    now_ = *session_.next_timer();
+    session_.on_timer(now_);
+  }
+  expect_closed(CloseCode::timed_out, "did not finish within 60 s");
 }
 
 }  // namespace
