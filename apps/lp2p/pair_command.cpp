@@ -129,7 +129,7 @@ class PairRun {
                << std::endl;
     }
     osp::PeerSession::Events events;
-    ui_.attach(events, session, [this, session](const PairingUi::Outcome& outcome) {
+    ui_.attach(events, session, [this](const PairingUi::Outcome& outcome) {
       if (!outcome.paired) {
         if (options_.json) {
           out_.out << Json{{"event", "failed"}, {"reason", outcome.message}}.dump() << std::endl;
