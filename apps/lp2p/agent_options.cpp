@@ -77,6 +77,11 @@ void add_agent_options(CLI::App& command, AgentOptions& options) {
   command.add_option("--pairing-backoff", options.pairing_backoff_ms,
                      "Pairing: milliseconds to wait after the third failed attempt in a row from "
                      "one device, doubling with each further failure up to 60 s (default 1000)");
+  command
+      .add_option("--pairing-attempts-per-minute", options.pairing_attempts_per_minute,
+                  "Pairing: the most attempts this device takes in a minute, from all devices "
+                  "together (default 20)")
+      ->check(CLI::Range(1U, 100000U));
 }
 
 Result<osp::LocalAgent::Options> local_agent_options(const AgentOptions& options,
@@ -95,6 +100,7 @@ Result<osp::LocalAgent::Options> local_agent_options(const AgentOptions& options
   o.pairing.capabilities.psk_min_bits_of_entropy = options.psk_bits;
   o.pairing.require_token = !options.no_token_check;
   o.pairing.limits.base_delay = std::chrono::milliseconds(options.pairing_backoff_ms);
+  o.pairing.limits.max_attempts_per_minute = options.pairing_attempts_per_minute;
   return o;
 }
 

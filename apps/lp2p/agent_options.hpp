@@ -33,6 +33,7 @@ struct AgentOptions {
   unsigned psk_bits = 20;
   bool no_token_check = false;
   unsigned pairing_backoff_ms = 1000;
+  unsigned pairing_attempts_per_minute = 20;
 };
 
 void add_agent_options(CLI::App& command, AgentOptions& options);

@@ -187,10 +187,11 @@ int run_pair(const PairOptions& options, const Io& io) {
     run.finish(kExitFailed);
   });
   ctx.run();
-  // Let the close (or the cancelling auth-status) go out before the agent goes away.
+  // Let the close (or the cancelling auth-status) go out before the agent goes away: what is
+  // ready to run now, not the timers of discovery and the endpoint.
   (*agent)->stop();
   ctx.restart();
-  ctx.run_for(std::chrono::milliseconds(200));
+  ctx.poll();
   return run.exit_code();
 }
 
