@@ -23,7 +23,11 @@ constexpr std::size_t kMaxPending = 16;
 
 // Type keys of other stacks' extensions (go-lp2p's WebTransport pooling and its
 // auth-spake2-need-psk): their streams are drained instead of closing the connection (§7 #22).
-constexpr std::array<std::uint64_t, 5> kToleratedExtensionKeys = {1201, 1202, 1203, 1204, 99001};
+// go-lp2p's private "need-psk" trigger (osp-brief §8): its consumer asks the presenter to show
+// a code with this instead of auth-spake2-handshake{psk-needs-presentation}.
+constexpr std::uint64_t kGoLp2pNeedPsk = 99001;
+constexpr std::array<std::uint64_t, 5> kToleratedExtensionKeys = {1201, 1202, 1203, 1204,
+                                                                  kGoLp2pNeedPsk};
 
 bool is_tolerated_extension(std::uint64_t type_key) {
   return std::ranges::find(kToleratedExtensionKeys, type_key) != kToleratedExtensionKeys.end();
@@ -180,6 +184,12 @@ void Session::route(std::int64_t stream_id, const wire::Frame& frame, TimePoint 
       spdlog::debug("osp: draining stream {}: extension message with type key {}", stream_id,
                     frame.type_key);
       ignore_rest(stream_id);
+      if (frame.type_key == kGoLp2pNeedPsk) {
+        // Read as what it means; it carries no auth-initiation-token.
+        wire::AuthSpake2Handshake need;
+        need.psk_status = wire::PskStatus::psk_needs_presentation;
+        authenticator_.on_message(need, now);
+      }
       return;
     }
     fail(CloseCode::unknown_type_key, "unknown type key " + std::to_string(frame.type_key));

@@ -558,5 +558,30 @@ TEST_F(SessionPairingTest, NoCodeWithinAMinuteClosesWith408) {
   expect_closed(CloseCode::timed_out, "did not finish within 60 s");
 }
 
+TEST_F(SessionPairingTest, GoLp2psNeedPskTriggerMakesUsPresent) {
+  // As a QUIC server without the token check (go-lp2p sends no token), asked with key 99001.
+  Session::Options o = options();
+  o.auth.we_are_server = true;
+  o.auth.require_token = false;
+  std::vector<std::uint64_t> shown;
+  Session::Observer observer;
+  observer.on_show_code = [&shown](std::uint64_t code, unsigned /*bits*/) {
+    shown.push_back(code);
+  };
+  FakeIo io;
+  Session session(o, io, observer);
+  session.start(now_);
+  session.on_stream_data(3, false, wire::encode(wire::AuthCapabilities{50, {}, 20}), true, now_);
+  Bytes need_psk;
+  wire::append_varint(99001, need_psk);
+  need_psk.insert(need_psk.end(), {0xa1, 0x00, 0x64, 't', 'o', 'd', 'o'});  // {0: "todo"}
+  session.on_stream_data(7, false, need_psk, true, now_);
+  EXPECT_EQ(shown.size(), 1U);
+  const auto handshakes = io.sent_of<wire::AuthSpake2Handshake>();
+  ASSERT_EQ(handshakes.size(), 1U);
+  EXPECT_EQ(handshakes[0].psk_status, wire::PskStatus::psk_shown);
+  EXPECT_TRUE(io.closes.empty());
+}
+
 }  // namespace
 }  // namespace lp2p::osp
