@@ -3,9 +3,12 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <random>
 
 #include "common/base64.hpp"
@@ -32,8 +35,6 @@ std::string bcp47_of(std::string value) {
   return value;
 }
 
-}  // namespace
-
 // The token kept in `path` if it is `valid`, else a new one from `make`, kept there (written to a
 // temporary name and renamed, so a crash leaves the old file or the new one).
 Result<std::string> load_or_create_token(const std::filesystem::path& path,
@@ -59,6 +60,8 @@ Result<std::string> load_or_create_token(const std::filesystem::path& path,
     return make_error(Errc::io_error, "cannot write " + path.string() + ": " + error.message());
   return token;
 }
+
+}  // namespace
 
 Result<std::string> load_or_create_state_token(const std::filesystem::path& dir) {
   return load_or_create_token(dir / "agent-state-token", valid_state_token, [] {
