@@ -224,8 +224,8 @@ void LocalAgent::remember_peer(PeerSession& session, bool authenticated) {
     seen.state_token = info->state_token;
   }
   seen.last_addresses = {session.connection().remote().to_string()};
-  Result<void> stored = store_->note_peer(seen, now);
-  if (stored && authenticated) stored = store_->mark_authenticated(seen.fingerprint, now);
+  const Result<void> stored =
+      authenticated ? store_->note_paired_peer(seen, now) : store_->note_peer(seen, now);
   if (!stored) {
     spdlog::error("agent: cannot remember {} in the store: {}", seen.fingerprint,
                   stored.error().describe());

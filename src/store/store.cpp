@@ -211,34 +211,53 @@ Result<std::optional<std::string>> Store::identity_fingerprint() {
   return std::optional<std::string>(select->text(0));
 }
 
-Result<void> Store::note_peer(const KnownPeer& seen, SystemTime now) {
+Result<void> Store::upsert_peer(const KnownPeer& seen, SystemTime now,
+                                std::optional<SystemTime> authenticated_at, std::string_view what) {
   auto& db = *db_->db;
-  constexpr std::string_view kWhat = "note_peer";
-  auto transaction = Transaction::begin(db, kWhat);
-  if (!transaction) return std::move(transaction).error();
   {
+    // A NULL ?7 leaves the stored trust as it is.
     auto upsert = db.prepare(
         "INSERT INTO peers (fingerprint, display_name, model_name, state_token, "
         "metadata_version, authenticated_at, first_seen, last_seen) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?6) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?6) "
         "ON CONFLICT (fingerprint) DO UPDATE SET display_name = excluded.display_name, "
         "model_name = excluded.model_name, state_token = excluded.state_token, "
-        "metadata_version = excluded.metadata_version, last_seen = excluded.last_seen",
-        kWhat);
+        "metadata_version = excluded.metadata_version, last_seen = excluded.last_seen, "
+        "authenticated_at = COALESCE(excluded.authenticated_at, peers.authenticated_at)",
+        what);
     if (!upsert) return std::move(upsert).error();
+    std::optional<std::int64_t> trusted_since;
+    if (authenticated_at) trusted_since = seconds(*authenticated_at);
     LP2P_TRY(upsert->bind(1, seen.fingerprint)
                  .bind(2, seen.display_name)
                  .bind(3, seen.model_name)
                  .bind(4, seen.state_token)
                  .bind(5, stored(seen.metadata_version))
                  .bind(6, seconds(now))
+                 .bind(7, trusted_since)
                  .run());
   }
   if (!seen.last_addresses.empty()) {
-    auto old = addresses_of(db, seen.fingerprint, kWhat);
+    auto old = addresses_of(db, seen.fingerprint, what);
     if (!old) return std::move(old).error();
     LP2P_TRY(write_addresses(db, seen.fingerprint, merged_addresses(seen.last_addresses, *old)));
   }
+  return {};
+}
+
+Result<void> Store::note_peer(const KnownPeer& seen, SystemTime now) {
+  constexpr std::string_view kWhat = "note_peer";
+  auto transaction = Transaction::begin(*db_->db, kWhat);
+  if (!transaction) return std::move(transaction).error();
+  LP2P_TRY(upsert_peer(seen, now, std::nullopt, kWhat));
+  return transaction->commit();
+}
+
+Result<void> Store::note_paired_peer(const KnownPeer& seen, SystemTime now) {
+  constexpr std::string_view kWhat = "note_paired_peer";
+  auto transaction = Transaction::begin(*db_->db, kWhat);
+  if (!transaction) return std::move(transaction).error();
+  LP2P_TRY(upsert_peer(seen, now, now, kWhat));
   return transaction->commit();
 }
 

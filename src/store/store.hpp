@@ -82,6 +82,9 @@ class Store {
   // Trusts the peer from `now` (paired again: the time moves). A peer not noted yet is added
   // with empty metadata, so that a successful pairing is never lost.
   Result<void> mark_authenticated(std::string_view fingerprint, SystemTime now);
+  // A pairing that just succeeded: note_peer() and mark_authenticated() in one transaction (one
+  // fsync), so the peer is never stored trusted without its verified metadata or the reverse.
+  Result<void> note_paired_peer(const KnownPeer& seen, SystemTime now);
   Result<std::optional<KnownPeer>> peer(std::string_view fingerprint);
   Result<std::vector<KnownPeer>> peers();  // ordered by last_seen, newest first
   // Trusted peers whose display name equals `name` (case-insensitive ASCII) — for the
@@ -106,6 +109,9 @@ class Store {
  private:
   struct Db;
   explicit Store(std::unique_ptr<Db> db);
+  // note_peer's work inside the caller's transaction; `authenticated_at` set also trusts.
+  Result<void> upsert_peer(const KnownPeer& seen, SystemTime now,
+                           std::optional<SystemTime> authenticated_at, std::string_view what);
   std::unique_ptr<Db> db_;
 };
 

@@ -178,6 +178,23 @@ TEST_F(StoreTest, MarkAuthenticatedAddsAPeerNotNotedYet) {
   EXPECT_EQ(got.first_seen, kT0);
 }
 
+TEST_F(StoreTest, NotePairedPeerStoresMetadataAndTrustTogether) {
+  auto p = seen(fp('B'), "Laptop", {"10.0.0.2:1"});
+  ASSERT_TRUE(store_->note_paired_peer(p, kT0));
+  auto got = store_->peer(fp('B'));
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->display_name, "Laptop");
+  EXPECT_EQ((*got)->authenticated_at, kT0);
+  EXPECT_EQ((*got)->last_addresses, std::vector<std::string>{"10.0.0.2:1"});
+  // A later note_peer keeps the trust.
+  p.display_name = "Laptop 2";
+  ASSERT_TRUE(store_->note_peer(p, kT0 + seconds(5)));
+  got = store_->peer(fp('B'));
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->display_name, "Laptop 2");
+  EXPECT_EQ((*got)->authenticated_at, kT0);
+}
+
 TEST_F(StoreTest, AddressesMostRecentFirstWithoutDuplicates) {
   ASSERT_TRUE(store_->note_peer(seen(fp('B'), "L", {"a:1", "b:2"}), kT0));
   ASSERT_TRUE(store_->note_peer(seen(fp('B'), "L", {"c:3"}), kT0 + seconds(1)));
