@@ -6,6 +6,8 @@ corpus/stream_reader/<name>.bin  stream_reader_fuzz's input: a control byte, chu
                                  stream (see stream_reader_fuzz.cpp for the layout).
 corpus/session/<name>.bin        session_fuzz's input: a control byte, then records of stream pieces
                                  and session operations (see session_fuzz.cpp for the layout).
+corpus/data_channels/<name>.bin  data_channels_fuzz's input: records of bidirectional stream pieces
+                                 and channel operations (see data_channels_fuzz.cpp for the layout).
 """
 import pathlib
 
@@ -135,6 +137,32 @@ def session_seeds():
     }
 
 
+# data_channels_fuzz records (layout in data_channels_fuzz.cpp).
+def dc_piece(slot, data, fin=False):
+    """Stream bytes on peer stream `slot` (7: our last opened stream), two-byte length form."""
+    assert len(data) < 65536
+    return bytes([0x10 | (0x08 if fin else 0) | slot, len(data) >> 8, len(data) & 0xFF]) + data
+
+
+def data_channel_seeds():
+    m = {k: unhex(v) for k, v in MESSAGES.items()}
+    request = m["data-channel-open-request"]          # id 0, label "chat"
+    response = m["data-channel-open-response"]        # request-id 3, success
+    hello = m["data-frame-string-hello"]
+    return {
+        "incoming-chat-then-close": dc_piece(0, request + hello + m["data-frame-empty"]) +
+                                    dc_piece(0, b"", fin=True),
+        "incoming-byte-by-byte": b"".join(dc_piece(0, request[i:i + 1]) for i in range(len(request))) +
+                                 dc_piece(0, hello),
+        "duplicate-id": dc_piece(0, request) + dc_piece(1, request),
+        "ours-open-send-close": bytes([0x80, 0xFF]) + dc_piece(7, response + hello) +
+                                bytes([0x81, 0x01, 0x20, 0x82, 0x01]) + dc_piece(7, b"", fin=True),
+        "data-before-request": dc_piece(2, hello),
+        "oversized": dc_piece(0, request) + dc_piece(0, m["data-frame-blob-300"] * 20),
+        "reset-and-connection-closed": dc_piece(0, request) + bytes([0x83, 0x00, 0x80, 0x05, 0x84]),
+    }
+
+
 def main():
     for name, text in MESSAGES.items():
         message = unhex(text)
@@ -152,6 +180,9 @@ def main():
     (HERE / "corpus" / "session").mkdir(exist_ok=True)
     for name, data in session_seeds().items():
         write("session", name, data)
+    (HERE / "corpus" / "data_channels").mkdir(exist_ok=True)
+    for name, data in data_channel_seeds().items():
+        write("data_channels", name, data)
 
 
 if __name__ == "__main__":
