@@ -124,7 +124,7 @@ class DataChannels {
   Channel* find(ChannelId id);
   Channel* by_stream(std::int64_t stream_id);
   [[nodiscard]] std::optional<ChannelId> free_id() const;
-  wire::StreamReader new_reader() const;
+  [[nodiscard]] wire::StreamReader new_reader() const;
   void on_frame(std::int64_t stream_id, const wire::Frame& frame);
   void on_open_request(std::int64_t stream_id, const wire::DataChannelOpenRequest& request);
   void on_open_response(Channel& channel, const wire::DataChannelOpenResponse& response);
