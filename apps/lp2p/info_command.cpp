@@ -11,7 +11,6 @@
 #include <optional>
 
 #include "agent_options.hpp"
-#include "auth/agent_hostname.hpp"
 #include "common/ascii.hpp"
 #include "discovery/discovery.hpp"
 #include "discovery/dns_sd_provider.hpp"
@@ -140,9 +139,7 @@ class InfoRun {
 
   void try_address() {
     const discovery::PeerAddress& address = target_.addresses[address_index_];
-    const std::string sni = target_.name.empty() && target_.sn.empty()
-                                ? std::string()
-                                : auth::peer_hostname(target_.sn, target_.name);
+    const std::string sni = target_.sni();
     started_ = Clock::now();
     arm_deadline();
     const auto attempt = ++attempt_;

@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "agent_options.hpp"
-#include "auth/agent_hostname.hpp"
 #include "osp/local_agent.hpp"
 #include "pairing_ui.hpp"
 #include "peer_address.hpp"
@@ -65,9 +64,8 @@ class PairRun {
   void warn_if_impostor() {
     const Trust trust = trust_of(&agent_.store(), target_.fingerprint, target_.name);
     if (trust.kind != Trust::Kind::impostor) return;
-    const std::string message = "\"" + target_.name + "\" (" + target_.fingerprint +
-                                ") is " + describe(trust, target_.name) +
-                                ": it is a different device.";
+    const std::string message = "\"" + target_.name + "\" (" + target_.fingerprint + ") is " +
+                                describe(trust, target_.name) + ": it is a different device.";
     if (options_.json) {
       out_.out << Json{{"event", "warning"}, {"message", message}}.dump() << std::endl;
     } else {
@@ -96,9 +94,7 @@ class PairRun {
       return finish(kExitFailed);
     }
     const auto& address = target_.addresses[index];
-    const std::string sni = target_.name.empty() && target_.sn.empty()
-                                ? std::string()
-                                : auth::peer_hostname(target_.sn, target_.name);
+    const std::string sni = target_.sni();
     agent_.connect(
         socket_address_of(address), target_.fingerprint, sni,
         [this, index, address](Result<std::shared_ptr<osp::PeerSession>> session) {

@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "auth/agent_hostname.hpp"
 #include "common/ascii.hpp"
 #include "discovery/dns_sd_provider.hpp"
 #include "discovery/metadata.hpp"
@@ -31,6 +32,10 @@ bool matches(const discovery::Peer& peer, const std::string& wanted) {
 }
 
 }  // namespace
+
+std::string Target::sni() const {
+  return name.empty() && sn.empty() ? std::string() : auth::peer_hostname(sn, name);
+}
 
 PeerFinder::PeerFinder(boost::asio::io_context& io, std::string command, const AgentOptions& agent,
                        std::chrono::milliseconds timeout)

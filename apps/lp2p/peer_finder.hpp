@@ -31,6 +31,10 @@ struct Target {
   std::string sn;                         // its serial (for SNI), when known
   std::optional<std::string> auth_token;  // its `at`, when known (pairing needs it)
   std::vector<discovery::PeerAddress> addresses;
+
+  // The TLS SNI to dial it with: its agent hostname, or none when neither its name nor its
+  // serial is known (dialled by address).
+  [[nodiscard]] std::string sni() const;
 };
 
 class PeerFinder {
