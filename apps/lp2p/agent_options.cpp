@@ -68,8 +68,9 @@ void add_agent_options(CLI::App& command, AgentOptions& options) {
                   "(default 50); the device with the lower value shows the code")
       ->check(CLI::Range(0U, 100U));
   command
-      .add_option("--psk-bits", options.psk_bits,
-                  "Pairing: minimum entropy of codes in bits, 20 (7 digits, default) to 60")
+      .add_option(
+          "--psk-bits", options.psk_bits,
+          "Pairing: minimum entropy of codes in bits, 20 (default: codes like 001-048-575) to 60")
       ->check(CLI::Range(20U, 60U));
   command.add_flag("--no-token-check", options.no_token_check,
                    "Pairing: accept requests without this agent's `at` token (for stacks that "
