@@ -136,6 +136,11 @@ class PairingTest(LabTestCase):
                          self.state_dir("pair-b"))
         self.assertEqual(self.finish(info), 0, info.err_text())
         self.assertIs(info.find_events(is_event("info"))[0][1]["verified"], True)
+        # ... and the agent, too, knows the client without a code.
+        seen = adv.wait_event(lambda e: e.get("event") == "peer-info"
+                              and e.get("fingerprint") == client_fp, 5, start)
+        self.assertIsNotNone(seen, adv.out_text())
+        self.assertIs(seen[1]["verified"], True, seen[1])
         again = self.pair("pair-again", AGENT)
         self.assertEqual(self.finish(again), 0, again.err_text())
         self.assertTrue(again.find_events(is_event("already-paired")), again.out_text())
