@@ -108,9 +108,9 @@ Result<void> DataChannels::send(ChannelId id, wire::EncodingId encoding,
                                            " bytes is over the data channel limit of " +
                                            std::to_string(options_.max_message_size));
   }
-  std::vector<std::uint8_t> header;
-  wire::encode_data_frame_header(encoding, payload.size(), header);
-  io_.write(channel->stream_id, header, false);
+  header_.clear();  // reused: no allocation per message
+  wire::encode_data_frame_header(encoding, payload.size(), header_);
+  io_.write(channel->stream_id, header_, false);
   if (!payload.empty()) io_.write(channel->stream_id, payload, false);
   return {};
 }

@@ -52,7 +52,8 @@ class DataChannelIo {
   virtual ~DataChannelIo() = default;
   // A new bidirectional stream of ours (its id), or an error (e.g. the peer's stream limit).
   virtual Result<std::int64_t> open_stream() = 0;
-  // Queues bytes on a stream; `fin` ends our half after them.
+  // Queues bytes on a stream (taken during the call: `bytes` need not outlive it); `fin` ends
+  // our half after them.
   virtual void write(std::int64_t stream_id, std::span<const std::uint8_t> bytes, bool fin) = 0;
   // Abandons a stream both ways (RESET_STREAM and STOP_SENDING) with an application code.
   virtual void reset(std::int64_t stream_id, std::uint64_t code) = 0;
@@ -152,6 +153,7 @@ class DataChannels {
   // most one entry per stream, so QUIC's stream limit bounds it.
   std::set<std::int64_t> ignored_;
   bool connection_closed_ = false;
+  std::vector<std::uint8_t> header_;  // send()'s data-frame header; DataChannelIo::write copies
 };
 
 }  // namespace lp2p::osp

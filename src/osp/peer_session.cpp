@@ -27,9 +27,6 @@ Session::Observer PeerSession::observer() {
   o.on_peer_info = [both](const wire::AgentInfo& info, bool verified) {
     both(&Events::on_peer_info, info, verified);
   };
-  o.on_auth_message = [both](const wire::Message& message) {
-    both(&Events::on_auth_message, message);
-  };
   o.on_status_response = [both](std::chrono::nanoseconds round_trip) {
     both(&Events::on_keepalive, round_trip);
   };

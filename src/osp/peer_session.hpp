@@ -20,7 +20,6 @@ class PeerSession : public SessionIo, public std::enable_shared_from_this<PeerSe
  public:
   struct Events {
     std::function<void(const wire::AgentInfo& info, bool verified)> on_peer_info;
-    std::function<void(const wire::Message& message)> on_auth_message;
     std::function<void(const quic::CloseInfo& info)> on_closed;
     std::function<void(std::chrono::nanoseconds round_trip)> on_keepalive;  // status answered
     // Pairing, as Session::Observer's.

@@ -54,7 +54,7 @@ class RecordingIo final : public lp2p::osp::DataChannelIo {
   void reset(std::int64_t stream_id, std::uint64_t /*code*/) override { ended.insert(stream_id); }
 
   std::span<const std::uint8_t> input;
-  std::int64_t next_stream = 1;  // the server's bidirectional streams
+  std::int64_t next_stream = 1;   // the server's bidirectional streams
   std::int64_t last_opened = -1;  // none yet: slot 7 records are skipped
   std::map<std::int64_t, wire::StreamReader> readers;
   std::set<std::int64_t> ended;
@@ -110,26 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (op < 0x80) {
       const unsigned slot = op & 0x07U;
       const bool fin = (op & 0x08U) != 0;
-      std::size_t length = 0;
-      switch ((op >> 4U) & 0x3U) {
-        case 0:
-          length = next_byte();
-          break;
-        case 1:
-          length = static_cast<std::size_t>(next_byte()) << 8U;
-          length |= next_byte();
-          break;
-        case 2:
-          length = input.size() - at;
-          break;
-        default:
-          break;
-      }
-      length = std::min(length, input.size() - at);
-      const std::vector<std::uint8_t> chunk(
-          input.begin() + static_cast<std::ptrdiff_t>(at),
-          input.begin() + static_cast<std::ptrdiff_t>(at + length));
-      at += length;
+      const std::vector<std::uint8_t> chunk = lp2p::fuzz::take_chunk(op >> 4U, input, at);
       const std::int64_t stream = slot == 7 ? io.last_opened : static_cast<std::int64_t>(slot) * 4;
       // QUIC delivers nothing on a stream after its end, and never reuses a stream id.
       if (stream < 0 || peer_done.contains(stream)) continue;

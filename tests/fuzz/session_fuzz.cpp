@@ -147,27 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (op < 0x80) {
       const bool bidi = (op & 0x08U) != 0;
       const bool fin = (op & 0x10U) != 0;
-      std::size_t length = 0;
-      switch ((op >> 5U) & 0x3U) {
-        case 0:
-          length = next_byte();
-          break;
-        case 1:
-          length = static_cast<std::size_t>(next_byte()) << 8U;
-          length |= next_byte();
-          break;
-        case 2:
-          length = input.size() - at;
-          break;
-        default:
-          break;
-      }
-      length = std::min(length, input.size() - at);
-      // Its own buffer, so that a session keeping views into old chunks is caught.
-      const std::vector<std::uint8_t> chunk(
-          input.begin() + static_cast<std::ptrdiff_t>(at),
-          input.begin() + static_cast<std::ptrdiff_t>(at + length));
-      at += length;
+      const std::vector<std::uint8_t> chunk = lp2p::fuzz::take_chunk(op >> 5U, input, at);
       session.on_stream_data(stream_id(op, bidi), bidi, chunk, fin, now);
     } else {
       switch (op & 0x0fU) {
