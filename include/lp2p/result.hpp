@@ -31,6 +31,7 @@ enum class Errc {
   refused,           // the peer or the local policy refused (TLS alert, wrong ALPN, not allowed yet)
   closed,            // the connection or stream is closed
   protocol_error,    // the peer broke the protocol
+  not_found,         // no such peer, channel or grant (not in reach, never known, gone)
 };
 
 constexpr std::string_view to_string(Errc code) {
@@ -65,6 +66,8 @@ constexpr std::string_view to_string(Errc code) {
       return "closed";
     case Errc::protocol_error:
       return "protocol error";
+    case Errc::not_found:
+      return "not found";
   }
   return "unknown error";
 }

@@ -50,6 +50,12 @@ std::optional<DataChannels::ChannelId> DataChannels::free_id() const {
   return std::nullopt;
 }
 
+std::optional<std::int64_t> DataChannels::stream_of(ChannelId id) const {
+  const auto it = channels_.find(id);
+  if (it == channels_.end()) return std::nullopt;
+  return it->second.stream_id;
+}
+
 std::optional<DataChannels::State> DataChannels::state(ChannelId id) const {
   const auto it = channels_.find(id);
   if (it == channels_.end()) return std::nullopt;
@@ -125,6 +131,10 @@ void DataChannels::close(ChannelId id) {
 }
 
 // ---- The connection's input ----
+
+void DataChannels::abort(ChannelId id, const std::string& reason) {
+  if (find(id) != nullptr) fail(id, reason, true);
+}
 
 void DataChannels::on_stream_data(std::int64_t stream_id, std::span<const std::uint8_t> bytes,
                                   bool fin) {

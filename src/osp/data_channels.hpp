@@ -99,6 +99,8 @@ class DataChannels {
   Result<void> send(ChannelId id, wire::EncodingId encoding, std::span<const std::uint8_t> payload);
   // Ends our half of the channel's stream (`closing`; `close` once the peer ends its half).
   void close(ChannelId id);
+  // Gives a channel up now: `error` with the reason, the stream reset both ways, `close`.
+  void abort(ChannelId id, const std::string& reason);
 
   // Bytes of a bidirectional stream (either side opened it), in order; `fin` with the last.
   void on_stream_data(std::int64_t stream_id, std::span<const std::uint8_t> bytes, bool fin);
@@ -109,6 +111,8 @@ class DataChannels {
   void on_connection_closed(const std::string& reason);
 
   [[nodiscard]] std::optional<State> state(ChannelId id) const;
+  // The QUIC stream that carries a channel.
+  [[nodiscard]] std::optional<std::int64_t> stream_of(ChannelId id) const;
   [[nodiscard]] std::size_t size() const { return channels_.size(); }
 
  private:

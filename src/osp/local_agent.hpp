@@ -76,6 +76,9 @@ class LocalAgent {
   // Our agent-info changed (display name): sends agent-info-event on every session.
   void set_display_name(const std::string& name);
 
+  // Whether sessions that start from now on answer pairings peers start (PairingOptions).
+  void set_accept_pairing(bool accept) { options_.pairing.accept_pairing = accept; }
+
   // Closes every connection with 5139 and stops the endpoint.
   void stop();
 
@@ -87,6 +90,8 @@ class LocalAgent {
   [[nodiscard]] store::Store& store() { return *store_; }
   // Our auth-initiation token (`at`), published in TXT and tickets.
   [[nodiscard]] const std::string& auth_token() const { return auth_token_; }
+  // The agent-wide request-id counter (osp-brief §3.1), shared with data channels.
+  std::uint64_t next_request_id() { return next_request_id_++; }
   // Sessions whose connection is open.
   [[nodiscard]] std::size_t session_count() const {
     return static_cast<std::size_t>(
@@ -103,7 +108,6 @@ class LocalAgent {
   // Store bookkeeping for one session (see the trust paragraph above).
   void watch(const std::shared_ptr<PeerSession>& session);
   void remember_peer(PeerSession& session, bool authenticated);
-  std::uint64_t next_request_id() { return next_request_id_++; }
 
   boost::asio::io_context& io_;
   Options options_;

@@ -38,6 +38,9 @@ Session::Observer PeerSession::observer() {
   o.on_auth_failed = [both](const Authenticator::Failure& failure) {
     both(&Events::on_auth_failed, failure);
   };
+  o.on_bidi_stream_data = [this](std::int64_t id, std::span<const std::uint8_t> bytes, bool fin) {
+    if (events_.on_bidi_stream_data) events_.on_bidi_stream_data(id, bytes, fin);
+  };
   return o;
 }
 
@@ -57,8 +60,17 @@ std::shared_ptr<PeerSession> PeerSession::start(boost::asio::io_context& io,
     s->connection_->consume(id, bytes.size());
     s->arm_timer();
   };
-  handlers.on_stream_reset = [weak](std::int64_t id, std::uint64_t /*code*/) {
-    if (auto s = weak.lock()) s->session_.on_stream_reset(id);
+  handlers.on_stream_reset = [weak](std::int64_t id, std::uint64_t code) {
+    auto s = weak.lock();
+    if (!s) return;
+    s->session_.on_stream_reset(id);
+    if (is_bidirectional(id) && s->session_.authenticated() && s->events_.on_bidi_stream_reset) {
+      s->events_.on_bidi_stream_reset(id, code);
+    }
+  };
+  handlers.on_stream_writable = [weak](std::int64_t id) {
+    auto s = weak.lock();
+    if (s && s->events_.on_stream_writable) s->events_.on_stream_writable(id);
   };
   handlers.on_closed = [weak](const quic::CloseInfo& info) {
     auto s = weak.lock();

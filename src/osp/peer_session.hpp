@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
+#include <span>
 
 #include "osp/session.hpp"
 #include "quic/connection.hpp"
@@ -27,6 +28,13 @@ class PeerSession : public SessionIo, public std::enable_shared_from_this<PeerSe
     std::function<void()> on_code_needed;
     std::function<void()> on_authenticated;
     std::function<void(const Authenticator::Failure& failure)> on_auth_failed;
+    // Bidirectional streams (data channels), after authentication: bytes in order (fin with the
+    // last), the peer resetting its half or stopping ours, and room back on a stream whose write
+    // took less than offered. The application's events only.
+    std::function<void(std::int64_t stream, std::span<const std::uint8_t> bytes, bool fin)>
+        on_bidi_stream_data;
+    std::function<void(std::int64_t stream, std::uint64_t code)> on_bidi_stream_reset;
+    std::function<void(std::int64_t stream)> on_stream_writable;
   };
 
   // Takes over the connection's handlers and starts the session (agent-info-request).

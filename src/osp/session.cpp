@@ -141,6 +141,7 @@ void Session::on_stream_data(std::int64_t stream_id, bool bidirectional,
 }
 
 void Session::on_stream_reset(std::int64_t stream_id) {
+  std::erase_if(early_bidi_, [&](const EarlyBidi& e) { return e.stream_id == stream_id; });
   readers_.erase(stream_id);
   ignored_streams_.erase(stream_id);
 }
@@ -170,6 +171,15 @@ void Session::on_uni_data(std::int64_t stream_id, std::span<const std::uint8_t> 
 
 void Session::on_bidi_data(std::int64_t stream_id, std::span<const std::uint8_t> bytes, bool fin) {
   if (!authenticated_) {
+    // The peer may already know the outcome while our last confirmation step is in flight: its
+    // first data channel can overtake the auth-status that authenticates it here.
+    const bool confirming = authenticator_.state() == Authenticator::State::confirming;
+    if (confirming && early_bidi_bytes_ + bytes.size() <= kMaxEarlyBidiBytes &&
+        !ignored_streams_.contains(stream_id)) {
+      early_bidi_.push_back({stream_id, {bytes.begin(), bytes.end()}, fin});
+      early_bidi_bytes_ += bytes.size();
+      return;
+    }
     refuse(stream_id, "bidirectional stream");
     return;
   }
@@ -291,6 +301,13 @@ void Session::mark_authenticated() {
   if (authenticated_) return;
   authenticated_ = true;
   if (peer_info_ && !closed_ && observer_.on_peer_info) observer_.on_peer_info(*peer_info_, true);
+  auto early = std::move(early_bidi_);
+  early_bidi_.clear();
+  early_bidi_bytes_ = 0;
+  for (const auto& e : early) {
+    if (closed_) return;
+    if (observer_.on_bidi_stream_data) observer_.on_bidi_stream_data(e.stream_id, e.bytes, e.fin);
+  }
 }
 
 void Session::pair(TimePoint now) {
@@ -361,6 +378,7 @@ void Session::fail(CloseCode code, std::string reason) {
                reason);
   readers_.clear();
   ignored_streams_.clear();
+  early_bidi_.clear();
   pending_status_.clear();
   pending_info_.clear();
   authenticator_.on_connection_closed(now_);

@@ -12,8 +12,10 @@
 //   replies are tolerated (the QUIC idle timeout ends dead connections).
 // - Before authentication only agent-info, agent-status and auth messages may flow (§2.4):
 //   any other message refuses its stream with CloseCode::not_authenticated, and a bidirectional
-//   stream (data channels) is refused the same way. After set_authenticated() bidirectional
-//   stream bytes go to Observer::on_bidi_stream_data untouched.
+//   stream (data channels) is refused the same way, except while the authenticator is confirming:
+//   then up to kMaxEarlyBidiBytes are kept and delivered once authenticated (the peer may know
+//   the outcome first and open a channel at once). After authentication bidirectional stream
+//   bytes go to Observer::on_bidi_stream_data untouched.
 // - Unknown type keys close the connection with 404 and a reason naming the key, except the
 //   known extension keys of other stacks (1201–1204, 99001; §7 #22), whose streams are drained.
 //   Malformed messages or framing close it with CloseCode::bad_message; a log line says why.
@@ -72,6 +74,8 @@ class SessionIo {
 class Session {
  public:
   static constexpr std::chrono::milliseconds kPeerCloseGrace{1000};
+  // Bidirectional-stream bytes kept while the last confirmation is in flight (on_bidi_data).
+  static constexpr std::size_t kMaxEarlyBidiBytes = std::size_t{64} << 10;
 
   struct Options {
     wire::AgentInfo local_info;
@@ -194,6 +198,13 @@ class Session {
   // forgotten beyond a small bound (replies may never come, §7 #13).
   std::unordered_map<std::uint64_t, TimePoint> pending_status_;  // agent-status-request
   std::unordered_map<std::uint64_t, TimePoint> pending_info_;    // agent-info-request
+  struct EarlyBidi {
+    std::int64_t stream_id;
+    std::vector<std::uint8_t> bytes;
+    bool fin;
+  };
+  std::vector<EarlyBidi> early_bidi_;  // until authenticated (then delivered) or closed
+  std::size_t early_bidi_bytes_ = 0;
   Stats stats_;
   Authenticator authenticator_;  // last: its callbacks use the members above
 };

@@ -40,6 +40,7 @@ struct ngtcp2_connection_close_error;
 namespace lp2p::quic {
 
 class UdpSocket;
+class Connection;
 
 struct CloseInfo {
   enum class Kind {
@@ -95,7 +96,7 @@ class ConnectionHost {
   [[nodiscard]] virtual UdpSocket& socket() = 0;
   [[nodiscard]] virtual const SocketAddress& local_address() const = 0;
   // The socket had no room: call flush() on this connection when it is writable again.
-  virtual void wait_writable(const std::shared_ptr<class Connection>& connection) = 0;
+  virtual void wait_writable(const std::shared_ptr<Connection>& connection) = 0;
   virtual void on_established(const std::shared_ptr<Connection>& connection) = 0;
   virtual void on_finished(const std::shared_ptr<Connection>& connection) = 0;  // may be erased
 };
