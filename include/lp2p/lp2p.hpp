@@ -5,6 +5,7 @@
 #include "lp2p/connection.hpp"
 #include "lp2p/consent.hpp"
 #include "lp2p/data_channel.hpp"
+#include "lp2p/log.hpp"
 #include "lp2p/message.hpp"
 #include "lp2p/peer.hpp"
 #include "lp2p/receiver.hpp"

@@ -55,6 +55,7 @@ PeerLink::PeerLink(AgentCore& core, std::shared_ptr<osp::PeerSession> session)
                 *this, channel_observer()),
       incoming_(!session_->connection().is_client()),
       inactivity_(core.io()),
+      code_timer_(core.io()),
       last_activity_(SteadyClock::now()),
       inactivity_timeout_(core.options().inactivity_timeout) {}
 
@@ -64,7 +65,10 @@ void PeerLink::start() {
   std::weak_ptr<PeerLink> weak = shared_from_this();
   osp::PeerSession::Events e;
   e.on_peer_info = [weak](const wire::AgentInfo& /*info*/, bool /*verified*/) {
-    if (auto l = weak.lock()) l->check_ready();
+    auto l = weak.lock();
+    if (!l) return;
+    if (l->pending_code_) l->show_code();
+    l->check_ready();
   };
   e.on_authenticated = [weak] {
     auto l = weak.lock();
@@ -78,9 +82,15 @@ void PeerLink::start() {
   e.on_show_code = [weak](std::uint64_t code, unsigned bits) {
     auto l = weak.lock();
     if (!l) return;
-    l->showing_code_ = true;
-    l->core_.consent().show_pairing_code(
-        {l->candidate(), auth::format_psk(code, bits), auth::psk_qr_text(code)});
+    l->pending_code_ = {code, bits};
+    // The person deciding whether to give the code wants to see who asks: the peer's
+    // (unverified) name comes with its agent-info, usually a moment later.
+    if (l->session_->session().peer_info()) return l->show_code();
+    l->code_timer_.expires_after(kNameWait);
+    l->code_timer_.async_wait([weak](const boost::system::error_code& ec) {
+      auto link = weak.lock();
+      if (!ec && link && link->pending_code_) link->show_code();
+    });
   };
   e.on_code_needed = [weak] {
     if (auto l = weak.lock()) l->ask_code("");
@@ -166,6 +176,16 @@ void PeerLink::finish_ready(const Result<void>& outcome) {
   auto handlers = std::move(ready_handlers_);
   ready_handlers_.clear();
   for (auto& h : handlers) h(outcome);
+}
+
+void PeerLink::show_code() {
+  code_timer_.cancel();
+  const auto [code, bits] = *pending_code_;
+  pending_code_.reset();
+  if (!open_ || authenticated()) return;
+  showing_code_ = true;
+  core_.consent().show_pairing_code(
+      {candidate(), auth::format_psk(code, bits), auth::psk_qr_text(code)});
 }
 
 void PeerLink::ask_code(std::string retry_reason) {
@@ -449,6 +469,8 @@ void PeerLink::on_closed(const quic::CloseInfo& info) {
   if (!open_) return;
   open_ = false;
   inactivity_.cancel();
+  code_timer_.cancel();
+  pending_code_.reset();
   auto self = shared_from_this();
   channels_.on_connection_closed(info.describe());
   ConnectionClosed why;

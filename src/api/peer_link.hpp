@@ -36,6 +36,8 @@ class PeerLink : public osp::DataChannelIo, public std::enable_shared_from_this<
  public:
   static constexpr std::size_t kMaxWaitingChannels = 64;
   static constexpr std::size_t kMaxWaitingBytes = std::size_t{1} << 20;
+  // How long a code to show waits for the peer's name (its agent-info).
+  static constexpr std::chrono::milliseconds kNameWait{1000};
   using ReadyHandler = std::function<void(Result<void> ready)>;
 
   static std::shared_ptr<PeerLink> create(AgentCore& core,
@@ -118,6 +120,7 @@ class PeerLink : public osp::DataChannelIo, public std::enable_shared_from_this<
   void arm_inactivity();
   void on_inactivity();
   std::shared_ptr<ConnectionImpl> primary_connection() const;
+  void show_code();
   void ask_code(std::string retry_reason);
 
   AgentCore& core_;
@@ -139,6 +142,8 @@ class PeerLink : public osp::DataChannelIo, public std::enable_shared_from_this<
   bool pairing_ = false;
   std::optional<ConnectionClosed> closing_why_;  // why we closed it, for the Connections
   boost::asio::steady_timer inactivity_;
+  boost::asio::steady_timer code_timer_;
+  std::optional<std::pair<std::uint64_t, unsigned>> pending_code_;  // waits for the peer's name
   std::chrono::steady_clock::time_point last_activity_;
   std::chrono::steady_clock::time_point extended_until_{};
   std::chrono::milliseconds inactivity_timeout_;

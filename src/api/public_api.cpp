@@ -4,6 +4,7 @@
 #include "api/agent_core.hpp"
 #include "api/connection_impl.hpp"
 #include "api/data_channel_impl.hpp"
+#include "api/log_setup.hpp"
 #include "api/picker_impl.hpp"
 #include "api/receiver_impl.hpp"
 #include "discovery/ticket.hpp"
@@ -15,6 +16,7 @@ namespace lp2p {
 
 Result<std::unique_ptr<Agent>> Agent::create(AgentOptions options,
                                              std::shared_ptr<ConsentDelegate> consent) {
+  api::ensure_default_logging();
   auto core = api::AgentCore::create(std::move(options), std::move(consent));
   if (!core) return std::move(core).error();
   return std::unique_ptr<Agent>(new Agent(std::move(*core)));

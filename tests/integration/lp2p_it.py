@@ -309,6 +309,24 @@ class Proc:
                     return None
                 self.cond.wait(min(remaining, 0.2))
 
+    def wait_line(self, pattern, timeout, start=0):
+        """First (t, match) of a stdout line at index >= start matching the regular expression
+        pattern, waiting up to timeout seconds; None on timeout or when stdout closed."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            i = start
+            while True:
+                while i < len(self.lines):
+                    m = rx.search(self.lines[i][1])
+                    if m:
+                        return self.lines[i][0], m
+                    i += 1
+                remaining = deadline - time.monotonic()
+                if self.eof or remaining <= 0:
+                    return None
+                self.cond.wait(remaining)
+
     def find_events(self, pred):
         with self.cond:
             return [(t, e) for t, e in self.events if pred(e)]
