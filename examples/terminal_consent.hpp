@@ -83,9 +83,9 @@ class TerminalConsent : public ConsentDelegate {
     if (options_.auto_yes) return reply(GrantScope::session);
     ask("Let " + request.origin + " talk to " + request.peer.name + "? [y/N/always] ",
         [reply](const std::string& line) {
-          reply(line == "always" ? GrantScope::always
+          reply(line == "always"               ? GrantScope::always
                 : line == "y" || line == "yes" ? GrantScope::session
-                                                : GrantScope::deny);
+                                               : GrantScope::deny);
         });
   }
 

@@ -7,7 +7,8 @@
 //   handlers run on the agent's loop thread and may call any method.
 // - `close` fires exactly once, with the reason, whatever ended the connection: close() here,
 //   the peer, the grant revoked (Agent::revoke), inactivity (AgentOptions::inactivity_timeout),
-//   the network, or the agent stopping. Every channel of the connection closes first.
+//   the network, or the agent stopping. Every channel of the connection closes first. A handler
+//   set after the end fires at once (on the loop thread).
 // - Incoming channels: a channel the peer opens is handed to `data_channel`; channels that
 //   arrive before a handler is set wait for it (up to a bound, then they are refused).
 // - The agent keeps the connection until it ends; dropping every handle does not close it.
@@ -64,6 +65,7 @@ class Connection {
   void close();
 
  private:
+  friend class QuicTransport;
   std::shared_ptr<api::ConnectionImpl> impl_;
 };
 

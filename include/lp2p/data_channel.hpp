@@ -7,6 +7,9 @@
 //   empty (operator bool is false) and must not be used.
 // - Methods are thread-safe. Handlers run on the agent's loop thread, one at a time, and may call
 //   any method (including close() and send()). Setting a handler replaces the previous one.
+//   An event that happened while its handler was not set yet (the application sets handlers
+//   from its own thread while the agent's thread goes on) fires when the handler is set, once;
+//   messages that came before on_message wait for it.
 // - Events: `open` (for a channel this side created, once the peer accepted it; an incoming
 //   channel is open when handed out), `message` in the order sent, `closing` when this side or
 //   the peer started closing, `error` (with the reason) when the channel failed, and `close`
@@ -37,8 +40,8 @@ class DataChannelImpl;
 }
 
 struct DataChannelInit {
-  std::string protocol;               // sub-protocol, "" for none
-  std::optional<std::uint16_t> id;    // 0–65534; empty: the agent picks a free one
+  std::string protocol;             // sub-protocol, "" for none
+  std::optional<std::uint16_t> id;  // 0–65534; empty: the agent picks a free one
 };
 
 enum class DataChannelState { connecting, open, closing, closed };

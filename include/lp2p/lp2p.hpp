@@ -8,6 +8,7 @@
 #include "lp2p/log.hpp"
 #include "lp2p/message.hpp"
 #include "lp2p/peer.hpp"
+#include "lp2p/quic_transport.hpp"
 #include "lp2p/receiver.hpp"
 #include "lp2p/request.hpp"
 #include "lp2p/result.hpp"

@@ -16,8 +16,8 @@ struct PeerInfo {
 };
 
 struct PeerCandidate {
-  std::string id;    // fingerprint
-  std::string name;  // as advertised (not yet verified unless `paired`)
+  std::string id;          // fingerprint
+  std::string name;        // as advertised (not yet verified unless `paired`)
   bool paired = false;     // authenticated before: no code needed
   bool connected = false;  // a QUIC connection to it is open now
   bool operator==(const PeerCandidate&) const = default;

@@ -28,10 +28,10 @@ enum class Errc {
   would_block,       // no room now (socket or stream buffer full); retry when told it is writable
   timed_out,         // the peer did not answer in time
   peer_mismatch,     // the peer is not the one expected (its fingerprint differs from the pin)
-  refused,           // the peer or the local policy refused (TLS alert, wrong ALPN, not allowed yet)
-  closed,            // the connection or stream is closed
-  protocol_error,    // the peer broke the protocol
-  not_found,         // no such peer, channel or grant (not in reach, never known, gone)
+  refused,         // the peer or the local policy refused (TLS alert, wrong ALPN, not allowed yet)
+  closed,          // the connection or stream is closed
+  protocol_error,  // the peer broke the protocol
+  not_found,       // no such peer, channel or grant (not in reach, never known, gone)
 };
 
 constexpr std::string_view to_string(Errc code) {

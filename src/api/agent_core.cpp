@@ -4,8 +4,10 @@
 
 #include <algorithm>
 
+#include "api/connection_impl.hpp"
 #include "api/peer_link.hpp"
 #include "api/picker_impl.hpp"
+#include "api/quic_transport_impl.hpp"
 #include "api/receiver_impl.hpp"
 #include "auth/agent_hostname.hpp"
 #include "discovery/metadata.hpp"
@@ -87,13 +89,15 @@ Result<void> AgentCore::start_on_loop() {
   fingerprint_ = local_->fingerprint();
   port_ = local_->port();
   local_->on_session([this](const std::shared_ptr<osp::PeerSession>& session) { adopt(session); });
+  local_->on_transport([this](const std::shared_ptr<quic::Connection>& connection) {
+    on_transport_connection(connection);
+  });
   auto created = discovery::Discovery::create(
       io_, {options_.providers, options_.group, options_.interfaces, options_.ipv4, options_.ipv6});
   if (!created) return std::move(created).error();
   discovery_ = std::move(*created);
-  discovery_->on_events([this](const std::vector<discovery::DirectoryEvent>&) {
-    discovery_changed();
-  });
+  discovery_->on_events(
+      [this](const std::vector<discovery::DirectoryEvent>&) { discovery_changed(); });
   discovery::Ticket ticket{fingerprint_, ticket_addresses(options_, port_), options_.device_name,
                            local_->auth_token(), local_->certificate().serial.sn()};
   auto text = discovery::encode_ticket(ticket);
@@ -135,8 +139,16 @@ void AgentCore::stop_on_loop() {
   for (const auto& receiver : receivers) receiver->agent_stopped();
   auto links = std::move(links_);
   links_.clear();
-  for (auto& [id, link] : links) link->close({ConnectionClosed::Why::agent_stopped, "the agent stopped"});
+  for (auto& [id, link] : links)
+    link->close({ConnectionClosed::Why::agent_stopped, "the agent stopped"});
   dialing_.clear();
+  waiting_transports_.clear();
+  for (auto& [peer, list] : unclaimed_transports_) {
+    for (auto& q2q : list)
+      q2q->close(static_cast<std::uint64_t>(osp::CloseCode::normal), "the agent stopped");
+  }
+  unclaimed_transports_.clear();
+  for (auto& timer : transport_timers_) timer.cancel();
   if (discovery_) {
     discovery_->stop_publishing();
     discovery_->stop_browsing();
@@ -195,8 +207,8 @@ void AgentCore::remove_picker(const PickerImpl* picker) {
 
 void AgentCore::adopt(const std::shared_ptr<osp::PeerSession>& session) {
   const std::string& id = session->connection().peer_fingerprint();
-  if (auto it = links_.find(id); it != links_.end() && it->second->open() &&
-                                 it->second->is_session(*session)) {
+  if (auto it = links_.find(id);
+      it != links_.end() && it->second->open() && it->second->is_session(*session)) {
     return;
   }
   links_[id] = PeerLink::create(*this, session);
@@ -276,6 +288,62 @@ void AgentCore::on_link_closed(const PeerLink* link) {
   if (it != links_.end() && it->second.get() == link) links_.erase(it);
 }
 
+Result<std::shared_ptr<QuicTransportImpl>> AgentCore::open_transport(ConnectionImpl& connection) {
+  auto link = connection.link();
+  if (!connection.is_open() || !link || !link->open()) {
+    return make_error(Errc::closed, "the connection is closed");
+  }
+  auto transport = std::make_shared<QuicTransportImpl>(shared_from_this(), link->peer_id());
+  connection.adopt_transport(transport);
+  if (link->dialed()) {
+    transport->dial(link->remote());
+    return transport;
+  }
+  auto& unclaimed = unclaimed_transports_[link->peer_id()];
+  while (!unclaimed.empty()) {
+    auto q2q = std::move(unclaimed.front());
+    unclaimed.erase(unclaimed.begin());
+    if (q2q->state() == quic::Connection::State::established) {
+      transport->attach(q2q);
+      return transport;
+    }
+  }
+  waiting_transports_[link->peer_id()].push_back(transport);
+  return transport;
+}
+
+void AgentCore::on_transport_connection(const std::shared_ptr<quic::Connection>& connection) {
+  const std::string peer = connection->peer_fingerprint();
+  auto link = find_link(peer);
+  if (!link || !link->ready() || !link->has_connections()) {
+    spdlog::info("agent: refusing a QUIC transport from {}: no application here has the peer",
+                 peer);
+    return connection->close(static_cast<std::uint64_t>(osp::CloseCode::normal),
+                             "no application on this device has a connection to you");
+  }
+  auto& waiting = waiting_transports_[peer];
+  while (!waiting.empty()) {
+    auto transport = waiting.front().lock();
+    waiting.erase(waiting.begin());
+    if (transport) return transport->attach(connection);
+  }
+  unclaimed_transports_[peer].push_back(connection);
+  std::erase_if(transport_timers_,
+                [](const auto& t) { return t.expiry() < std::chrono::steady_clock::now(); });
+  auto& timer = transport_timers_.emplace_back(io_, kUnclaimedTransportWait);
+  timer.async_wait(
+      [this, weak = std::weak_ptr(connection), peer](const boost::system::error_code& ec) {
+        auto q2q = weak.lock();
+        if (ec || !q2q) return;
+        auto& unclaimed = unclaimed_transports_[peer];
+        const auto it = std::find(unclaimed.begin(), unclaimed.end(), q2q);
+        if (it == unclaimed.end()) return;
+        unclaimed.erase(it);
+        q2q->close(static_cast<std::uint64_t>(osp::CloseCode::normal),
+                   "no application here opened a QUIC transport for it");
+      });
+}
+
 void AgentCore::discovery_changed() {
   if (pickers_.empty()) return;
   const auto list = candidates();
@@ -306,7 +374,8 @@ PeerCandidate AgentCore::candidate_of(const std::string& peer_id) const {
 
 GrantScope AgentCore::grant_of(const std::string& origin, const std::string& peer_id) {
   if (session_grants_.contains({origin, peer_id})) return GrantScope::session;
-  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   auto stored = local_->store().grant(peer_id, origin, now);
   if (!stored) {
     spdlog::warn("agent: store: {}", stored.error().describe());
@@ -315,16 +384,17 @@ GrantScope AgentCore::grant_of(const std::string& origin, const std::string& pee
   return *stored ? GrantScope::always : GrantScope::deny;
 }
 
-void AgentCore::set_grant(const std::string& origin, const std::string& peer_id,
-                          GrantScope scope) {
+void AgentCore::set_grant(const std::string& origin, const std::string& peer_id, GrantScope scope) {
   if (scope == GrantScope::deny) return;
   if (scope == GrantScope::always) {
     const auto now =
         std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     store::Grant grant{peer_id, origin, std::nullopt, now};
-    if (auto put = local_->store().put_grant(grant); put) return;
-    else spdlog::warn("agent: cannot remember the grant of {} to {}: {} (kept for this session)",
-                      peer_id, origin, put.error().describe());
+    if (auto put = local_->store().put_grant(grant); put)
+      return;
+    else
+      spdlog::warn("agent: cannot remember the grant of {} to {}: {} (kept for this session)",
+                   peer_id, origin, put.error().describe());
   }
   session_grants_.insert({origin, peer_id});
 }
@@ -357,7 +427,8 @@ std::vector<GrantInfo> AgentCore::grants(const std::string& origin) {
     if (!stored) continue;
     for (const auto& g : *stored) {
       if (g.until && *g.until <= now) continue;
-      if (origin.empty() || g.origin == origin) list.push_back({g.origin, g.peer_fingerprint, true});
+      if (origin.empty() || g.origin == origin)
+        list.push_back({g.origin, g.peer_fingerprint, true});
     }
   }
   return list;

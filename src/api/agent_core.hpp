@@ -9,8 +9,10 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <future>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,6 +32,8 @@ namespace lp2p::api {
 class PeerLink;
 class ReceiverImpl;
 class PickerImpl;
+class ConnectionImpl;
+class QuicTransportImpl;
 
 template <class T>
 struct IsResult : std::false_type {};
@@ -111,6 +115,12 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   [[nodiscard]] bool has_receivers() const;
   void on_link_closed(const PeerLink* link);
 
+  // LP2P QUIC transports: one opened from a Connection dials (if we dialed the OSP connection)
+  // or takes the peer's q2q connection, which may come first and then waits
+  // kUnclaimedTransportWait for it.
+  static constexpr std::chrono::seconds kUnclaimedTransportWait{10};
+  Result<std::shared_ptr<QuicTransportImpl>> open_transport(ConnectionImpl& connection);
+
   // What the picker shows: peers in reach first, then paired ones not seen now.
   [[nodiscard]] std::vector<PeerCandidate> candidates() const;
   [[nodiscard]] PeerCandidate candidate_of(const std::string& peer_id) const;
@@ -128,6 +138,7 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   void adopt(const std::shared_ptr<osp::PeerSession>& session);
   void discovery_changed();
   void dial(const std::string& peer_id, std::size_t address_index);
+  void on_transport_connection(const std::shared_ptr<quic::Connection>& connection);
 
   AgentOptions options_;
   std::shared_ptr<ConsentDelegate> consent_;
@@ -151,6 +162,11 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   std::vector<std::shared_ptr<ReceiverImpl>> receivers_;
   std::vector<std::shared_ptr<PickerImpl>> pickers_;
   std::set<std::pair<std::string, std::string>> session_grants_;  // (origin, peer)
+  // Transports waiting for the peer's q2q connection, and q2q connections waiting for a
+  // transport, per peer, oldest first.
+  std::map<std::string, std::vector<std::weak_ptr<QuicTransportImpl>>> waiting_transports_;
+  std::map<std::string, std::vector<std::shared_ptr<quic::Connection>>> unclaimed_transports_;
+  std::list<boost::asio::steady_timer> transport_timers_;  // of the unclaimed ones
   // Dials in progress per peer: later callers wait for the same outcome.
   std::map<std::string, std::vector<LinkHandler>> dialing_;
 };

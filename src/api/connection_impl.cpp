@@ -3,6 +3,7 @@
 #include "api/agent_core.hpp"
 #include "api/data_channel_impl.hpp"
 #include "api/peer_link.hpp"
+#include "api/quic_transport_impl.hpp"
 
 namespace lp2p::api {
 
@@ -70,13 +71,33 @@ void ConnectionImpl::incoming(const std::shared_ptr<DataChannelImpl>& channel) {
   undelivered_.push_back(channel);
 }
 
+void ConnectionImpl::adopt_transport(const std::shared_ptr<QuicTransportImpl>& transport) {
+  std::erase_if(transports_, [](const auto& t) { return t.expired(); });
+  transports_.push_back(transport);
+}
+
 void ConnectionImpl::ended(const ConnectionClosed& why) {
   if (!open_.exchange(false)) return;
   undelivered_.clear();
   channels_.clear();
-  on_close(why);
+  for (const auto& weak : transports_) {
+    if (auto transport = weak.lock()) transport->close();
+  }
+  transports_.clear();
+  if (!on_close(why)) missed_close_ = why;
   on_close.clear();
   on_data_channel_.clear();
+}
+
+void ConnectionImpl::set_close_handler(std::function<void(const ConnectionClosed&)> handler) {
+  on_close.set(std::move(handler));
+  core_->post([weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (self && self->missed_close_ && self->on_close(*self->missed_close_)) {
+      self->missed_close_.reset();
+      self->on_close.clear();
+    }
+  });
 }
 
 }  // namespace lp2p::api

@@ -4,8 +4,10 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "api/handler_slot.hpp"
 #include "lp2p/connection.hpp"
@@ -15,22 +17,26 @@ namespace lp2p::api {
 class AgentCore;
 class PeerLink;
 class DataChannelImpl;
+class QuicTransportImpl;
 
 class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
  public:
   // Channels handed in before a data_channel handler is set wait, up to this many.
   static constexpr std::size_t kMaxUndelivered = 64;
 
-  ConnectionImpl(std::shared_ptr<AgentCore> core, std::weak_ptr<PeerLink> link,
-                 std::string origin, PeerInfo peer);
+  ConnectionImpl(std::shared_ptr<AgentCore> core, std::weak_ptr<PeerLink> link, std::string origin,
+                 PeerInfo peer);
 
   // --- any thread
+  [[nodiscard]] AgentCore& core() const { return *core_; }
   [[nodiscard]] const PeerInfo& peer() const { return peer_; }
   [[nodiscard]] const std::string& origin() const { return origin_; }
   [[nodiscard]] bool is_open() const { return open_.load(); }
   Result<DataChannel> create_data_channel(const std::string& label, const DataChannelInit& init);
   void set_data_channel_handler(std::function<void(DataChannel)> handler);
   HandlerSlot<const ConnectionClosed&> on_close;
+  // Sets on_close; if the connection ended while no handler was set, it fires now (on the loop).
+  void set_close_handler(std::function<void(const ConnectionClosed&)> handler);
   void close();
 
   // --- loop
@@ -41,6 +47,9 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   [[nodiscard]] const std::set<std::shared_ptr<DataChannelImpl>>& channels() const {
     return channels_;
   }
+  // A QUIC transport opened from this connection: it closes with it.
+  void adopt_transport(const std::shared_ptr<QuicTransportImpl>& transport);
+  [[nodiscard]] std::shared_ptr<PeerLink> link() const { return link_.lock(); }
   // The connection ended: fires close once.
   void ended(const ConnectionClosed& why);
 
@@ -54,6 +63,8 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   // loop
   std::set<std::shared_ptr<DataChannelImpl>> channels_;
   std::deque<std::shared_ptr<DataChannelImpl>> undelivered_;
+  std::vector<std::weak_ptr<QuicTransportImpl>> transports_;
+  std::optional<ConnectionClosed> missed_close_;
 };
 
 }  // namespace lp2p::api

@@ -28,9 +28,9 @@ Result<void> DataChannelImpl::send(MessageKind kind, std::span<const std::uint8_
   const std::size_t total = before + payload.size() + unsent_.load();
   if (total > DataChannel::kMaxBufferedAmount) {
     queued_.fetch_sub(payload.size());
-    return make_error(Errc::would_block,
-                      "the channel's send queue is full (" + std::to_string(total - payload.size()) +
-                          " bytes): wait for buffered_amount_low");
+    return make_error(Errc::would_block, "the channel's send queue is full (" +
+                                             std::to_string(total - payload.size()) +
+                                             " bytes): wait for buffered_amount_low");
   }
   if (total > low_threshold_.load()) above_low_.store(true);
   if (core_->on_loop()) {
@@ -58,7 +58,9 @@ void DataChannelImpl::close() {
 
 void DataChannelImpl::opened() {
   auto expected = DataChannelState::connecting;
-  if (state_.compare_exchange_strong(expected, DataChannelState::open)) on_open();
+  if (state_.compare_exchange_strong(expected, DataChannelState::open)) {
+    missed_open_ = !on_open();
+  }
 }
 
 void DataChannelImpl::received(Message message) {
@@ -98,13 +100,13 @@ void DataChannelImpl::closing() {
   if (closing_fired_ || closed_fired_) return;
   closing_fired_ = true;
   state_.store(DataChannelState::closing);
-  on_closing();
+  missed_closing_ = !on_closing();
 }
 
 void DataChannelImpl::failed(const Error& error) {
   if (closed_fired_) return;
   state_.store(DataChannelState::closing);
-  on_error(error);
+  if (!on_error(error)) missed_error_ = error;
 }
 
 void DataChannelImpl::closed() {
@@ -118,7 +120,7 @@ void DataChannelImpl::closed() {
   held_bytes_ = 0;
   queued_.store(0);
   unsent_.store(0);
-  on_close();
+  missed_close_ = !on_close();
   // The handlers may hold handles of this channel: drop them to break the cycles.
   on_open.clear();
   on_message.clear();
@@ -126,6 +128,22 @@ void DataChannelImpl::closed() {
   on_closing.clear();
   on_close.clear();
   on_buffered_amount_low.clear();
+}
+
+void DataChannelImpl::replay_missed() {
+  const auto replay = [](DataChannelImpl& self) {
+    if (self.missed_open_ && self.on_open()) self.missed_open_ = false;
+    if (self.missed_closing_ && self.on_closing()) self.missed_closing_ = false;
+    if (self.missed_error_ && self.on_error(*self.missed_error_)) self.missed_error_.reset();
+    if (self.missed_close_ && self.on_close()) {
+      self.missed_close_ = false;
+      self.on_close.clear();
+    }
+  };
+  if (core_->on_loop()) return replay(*this);
+  core_->post([weak = weak_from_this(), replay] {
+    if (auto self = weak.lock()) replay(*self);
+  });
 }
 
 void DataChannelImpl::taken(std::size_t bytes) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/handler_slot.hpp"
@@ -30,6 +31,9 @@ class DataChannelImpl : public std::enable_shared_from_this<DataChannelImpl> {
   void close();
   // A message handler was set: deliver what arrived before it (on the loop).
   void release_held();
+  // An event handler was set: fire the events that happened while it was missing (an `open`
+  // that came before the application set on_open from its own thread), once, on the loop.
+  void replay_missed();
   [[nodiscard]] std::size_t buffered_amount() const { return queued_.load() + unsent_.load(); }
   void set_low_threshold(std::size_t bytes) { low_threshold_.store(bytes); }
   [[nodiscard]] std::size_t low_threshold() const { return low_threshold_.load(); }
@@ -75,6 +79,10 @@ class DataChannelImpl : public std::enable_shared_from_this<DataChannelImpl> {
   std::size_t held_bytes_ = 0;
   bool closing_fired_ = false;
   bool closed_fired_ = false;
+  bool missed_open_ = false;
+  bool missed_closing_ = false;
+  std::optional<Error> missed_error_;
+  bool missed_close_ = false;
 };
 
 }  // namespace lp2p::api

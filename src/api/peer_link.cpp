@@ -206,8 +206,8 @@ void PeerLink::ask_code(std::string retry_reason) {
 // ---- Connections of origins ----
 
 std::shared_ptr<ConnectionImpl> PeerLink::attach(const std::string& origin) {
-  auto connection = std::make_shared<ConnectionImpl>(core_.shared_from_this(), weak_from_this(),
-                                                     origin, info());
+  auto connection =
+      std::make_shared<ConnectionImpl>(core_.shared_from_this(), weak_from_this(), origin, info());
   connections_.push_back(connection);
   note_activity();
   hand_out_waiting();
@@ -267,10 +267,10 @@ Result<std::shared_ptr<DataChannelImpl>> PeerLink::open_channel(ConnectionImpl& 
                       "the peer does not offer data channels (agent capability 1100)");
   }
   if (init.id && (*init.id > osp::DataChannels::kMaxChannelId || by_id_.contains(*init.id))) {
-    return make_error(Errc::invalid_argument,
-                      "channel id " + std::to_string(*init.id) +
-                          (*init.id > osp::DataChannels::kMaxChannelId ? " is over 65534"
-                                                                       : " is in use"));
+    return make_error(
+        Errc::invalid_argument,
+        "channel id " + std::to_string(*init.id) +
+            (*init.id > osp::DataChannels::kMaxChannelId ? " is over 65534" : " is in use"));
   }
   auto id = channels_.open(label, init.protocol, init.id);
   if (!id) return std::move(id).error();
@@ -290,7 +290,8 @@ void PeerLink::register_channel(std::uint16_t id, const std::shared_ptr<DataChan
   if (stream >= 0) stream_channels_[stream] = id;
 }
 
-void PeerLink::send(std::uint16_t channel, MessageKind kind, std::span<const std::uint8_t> payload) {
+void PeerLink::send(std::uint16_t channel, MessageKind kind,
+                    std::span<const std::uint8_t> payload) {
   const auto it = by_id_.find(channel);
   if (it == by_id_.end()) return;  // closed meanwhile: the close event tells
   const auto impl = it->second.impl;
@@ -300,7 +301,8 @@ void PeerLink::send(std::uint16_t channel, MessageKind kind, std::span<const std
                   sent.error().describe());
   }
   impl->taken(payload.size());
-  if (auto found = by_id_.find(channel); found != by_id_.end()) update_buffered(found->second.stream_id);
+  if (auto found = by_id_.find(channel); found != by_id_.end())
+    update_buffered(found->second.stream_id);
 }
 
 void PeerLink::close_channel(std::uint16_t channel) {
@@ -319,9 +321,9 @@ osp::DataChannels::Observer PeerLink::channel_observer() {
   osp::DataChannels::Observer o;
   o.on_incoming = [this](const osp::DataChannels::ChannelInfo& info) {
     note_activity();
-    auto impl = std::make_shared<DataChannelImpl>(core_.shared_from_this(), weak_from_this(),
-                                                  info.label, info.protocol, info.id,
-                                                  DataChannelState::open);
+    auto impl =
+        std::make_shared<DataChannelImpl>(core_.shared_from_this(), weak_from_this(), info.label,
+                                          info.protocol, info.id, DataChannelState::open);
     impl->hold(true);
     auto owner = primary_connection();
     register_channel(info.id, impl, owner);
@@ -441,7 +443,8 @@ void PeerLink::flush(std::int64_t stream_id) {
   } else {
     out.offset += *taken;
     if (out.offset > out.bytes.size() / 2) {
-      out.bytes.erase(out.bytes.begin(), out.bytes.begin() + static_cast<std::ptrdiff_t>(out.offset));
+      out.bytes.erase(out.bytes.begin(),
+                      out.bytes.begin() + static_cast<std::ptrdiff_t>(out.offset));
       out.offset = 0;
     }
   }

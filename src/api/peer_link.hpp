@@ -52,6 +52,12 @@ class PeerLink : public osp::DataChannelIo, public std::enable_shared_from_this<
   [[nodiscard]] bool open() const { return open_; }
   // The peer dialed us (its Receiver-side meaning: someone connected to this device).
   [[nodiscard]] bool incoming() const { return incoming_; }
+  // We dialed the OSP connection (so we dial its QUIC transports too), and where to.
+  [[nodiscard]] bool dialed() const { return session_->connection().is_client(); }
+  [[nodiscard]] const quic::SocketAddress& remote() const {
+    return session_->connection().remote();
+  }
+  [[nodiscard]] bool has_connections() const { return primary_connection() != nullptr; }
   [[nodiscard]] bool is_session(const osp::PeerSession& session) const {
     return session_.get() == &session;
   }
@@ -77,8 +83,8 @@ class PeerLink : public osp::DataChannelIo, public std::enable_shared_from_this<
 
   // Channels (ConnectionImpl and DataChannelImpl call these).
   Result<std::shared_ptr<DataChannelImpl>> open_channel(ConnectionImpl& owner,
-                                                         const std::string& label,
-                                                         const DataChannelInit& init);
+                                                        const std::string& label,
+                                                        const DataChannelInit& init);
   void send(std::uint16_t channel, MessageKind kind, std::span<const std::uint8_t> payload);
   void close_channel(std::uint16_t channel);
   void note_activity();
@@ -119,7 +125,7 @@ class PeerLink : public osp::DataChannelIo, public std::enable_shared_from_this<
   void fail_channel(std::uint16_t id, const std::string& reason);
   void arm_inactivity();
   void on_inactivity();
-  std::shared_ptr<ConnectionImpl> primary_connection() const;
+  [[nodiscard]] std::shared_ptr<ConnectionImpl> primary_connection() const;
   void show_code();
   void ask_code(std::string retry_reason);
 

@@ -81,20 +81,20 @@ void PickerImpl::choose_on_loop(const std::string& peer_id, GrantScope scope) {
 }
 
 void PickerImpl::linked(const std::shared_ptr<PeerLink>& link, GrantScope scope) {
-  link->when_ready([weak = weak_from_this(), weak_link = std::weak_ptr(link),
-                    scope](Result<void> ready) {
-    auto self = weak.lock();
-    auto peer = weak_link.lock();
-    if (!self || self->done()) return;
-    if (!peer) return self->failed("", make_error(Errc::closed, "the connection closed"));
-    if (!ready) return self->failed(peer->peer_id(), ready.error());
-    self->core_->set_grant(self->options_.origin, peer->peer_id(), scope);
-    auto connection = peer->connection_of(self->options_.origin);
-    if (!connection) connection = peer->attach(self->options_.origin);
-    auto handler = std::move(self->done_handler_);
-    self->finish();
-    if (handler) handler(Connection(connection));
-  });
+  link->when_ready(
+      [weak = weak_from_this(), weak_link = std::weak_ptr(link), scope](Result<void> ready) {
+        auto self = weak.lock();
+        auto peer = weak_link.lock();
+        if (!self || self->done()) return;
+        if (!peer) return self->failed("", make_error(Errc::closed, "the connection closed"));
+        if (!ready) return self->failed(peer->peer_id(), ready.error());
+        self->core_->set_grant(self->options_.origin, peer->peer_id(), scope);
+        auto connection = peer->connection_of(self->options_.origin);
+        if (!connection) connection = peer->attach(self->options_.origin);
+        auto handler = std::move(self->done_handler_);
+        self->finish();
+        if (handler) handler(Connection(connection));
+      });
 }
 
 void PickerImpl::failed(const std::string& peer_id, const Error& error) {

@@ -6,9 +6,11 @@
 #include "api/data_channel_impl.hpp"
 #include "api/log_setup.hpp"
 #include "api/picker_impl.hpp"
+#include "api/quic_transport_impl.hpp"
 #include "api/receiver_impl.hpp"
 #include "discovery/ticket.hpp"
 #include "lp2p/lp2p.hpp"
+#include "lp2p/quic_transport.hpp"
 
 namespace lp2p {
 
@@ -47,9 +49,8 @@ Result<void> Agent::add_ticket(std::string_view ticket) {
 }
 
 std::vector<GrantInfo> Agent::grants(std::string_view origin) const {
-  auto list = core_->call([&]() -> Result<std::vector<GrantInfo>> {
-    return core_->grants(std::string(origin));
-  });
+  auto list = core_->call(
+      [&]() -> Result<std::vector<GrantInfo>> { return core_->grants(std::string(origin)); });
   return list ? std::move(*list) : std::vector<GrantInfo>{};
 }
 
@@ -174,7 +175,7 @@ void Connection::on_data_channel(std::function<void(DataChannel)> handler) {
 }
 
 void Connection::on_close(std::function<void(const ConnectionClosed&)> handler) {
-  impl_->on_close.set(std::move(handler));
+  impl_->set_close_handler(std::move(handler));
 }
 
 void Connection::close() {
@@ -243,6 +244,7 @@ std::size_t DataChannel::buffered_amount_low_threshold() const {
 
 void DataChannel::on_open(std::function<void()> handler) {
   impl_->on_open.set(std::move(handler));
+  impl_->replay_missed();
 }
 
 void DataChannel::on_message(std::function<void(const Message&)> handler) {
@@ -252,18 +254,110 @@ void DataChannel::on_message(std::function<void(const Message&)> handler) {
 
 void DataChannel::on_error(std::function<void(const Error&)> handler) {
   impl_->on_error.set(std::move(handler));
+  impl_->replay_missed();
 }
 
 void DataChannel::on_closing(std::function<void()> handler) {
   impl_->on_closing.set(std::move(handler));
+  impl_->replay_missed();
 }
 
 void DataChannel::on_close(std::function<void()> handler) {
   impl_->on_close.set(std::move(handler));
+  impl_->replay_missed();
 }
 
 void DataChannel::on_buffered_amount_low(std::function<void()> handler) {
   impl_->on_buffered_amount_low.set(std::move(handler));
+}
+
+// ---- QuicTransport ----
+
+Result<QuicTransport> QuicTransport::open(const Connection& connection) {
+  if (!connection) return make_error(Errc::invalid_argument, "an empty Connection");
+  auto& impl = *connection.impl_;
+  return impl.core().call([&]() -> Result<QuicTransport> {
+    auto transport = impl.core().open_transport(impl);
+    if (!transport) return std::move(transport).error();
+    return QuicTransport(std::move(*transport));
+  });
+}
+
+void QuicTransport::on_ready(std::function<void(Result<void>)> handler) {
+  impl_->set_ready_handler(std::move(handler));
+}
+
+std::future<Result<void>> QuicTransport::ready() {
+  auto promise = std::make_shared<std::promise<Result<void>>>();
+  auto future = promise->get_future();
+  impl_->set_ready_handler([promise](Result<void> ready) { promise->set_value(std::move(ready)); });
+  return future;
+}
+
+Result<QuicStream> QuicTransport::open_bidirectional_stream() {
+  return impl_->open_stream(true);
+}
+
+Result<QuicStream> QuicTransport::open_unidirectional_stream() {
+  return impl_->open_stream(false);
+}
+
+void QuicTransport::on_incoming_stream(std::function<void(QuicStream)> handler) {
+  impl_->set_incoming_handler(std::move(handler));
+}
+
+void QuicTransport::close() {
+  impl_->close();
+}
+
+void QuicTransport::on_close(std::function<void(const std::string&)> handler) {
+  impl_->set_close_handler(std::move(handler));
+}
+
+// ---- QuicStream ----
+
+std::int64_t QuicStream::id() const {
+  return impl_->id();
+}
+
+bool QuicStream::bidirectional() const {
+  return impl_->bidirectional();
+}
+
+bool QuicStream::incoming() const {
+  return impl_->incoming();
+}
+
+Result<std::size_t> QuicStream::write(std::span<const std::uint8_t> bytes) {
+  return impl_->write(bytes);
+}
+
+Result<void> QuicStream::finish() {
+  return impl_->finish();
+}
+
+void QuicStream::reset(std::uint64_t code) {
+  impl_->reset(code);
+}
+
+void QuicStream::pause_reading() {
+  impl_->pause();
+}
+
+void QuicStream::resume_reading() {
+  impl_->resume();
+}
+
+void QuicStream::on_data(std::function<void(std::span<const std::uint8_t>, bool)> handler) {
+  impl_->set_data_handler(std::move(handler));
+}
+
+void QuicStream::on_writable(std::function<void()> handler) {
+  impl_->on_writable.set(std::move(handler));
+}
+
+void QuicStream::on_reset(std::function<void(std::uint64_t)> handler) {
+  impl_->on_reset.set(std::move(handler));
 }
 
 }  // namespace lp2p

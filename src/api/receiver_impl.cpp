@@ -13,16 +13,15 @@ ReceiverImpl::ReceiverImpl(std::shared_ptr<AgentCore> core, ReceiverOptions opti
     : core_(std::move(core)), options_(std::move(options)) {}
 
 void ReceiverImpl::start(std::function<void(Result<void>)> handler) {
-  const bool posted = core_->post([self = shared_from_this(), handler]() mutable {
-    self->start_on_loop(std::move(handler));
-  });
+  const bool posted = core_->post(
+      [self = shared_from_this(), handler]() mutable { self->start_on_loop(std::move(handler)); });
   if (!posted) handler(make_error(Errc::closed, "the agent stopped"));
 }
 
 void ReceiverImpl::start_on_loop(std::function<void(Result<void>)> handler) {
   if (started_ || stopped_) {
-    return handler(make_error(Errc::invalid_argument,
-                              stopped_ ? "the receiver was stopped" : "the receiver already started"));
+    return handler(make_error(Errc::invalid_argument, stopped_ ? "the receiver was stopped"
+                                                               : "the receiver already started"));
   }
   started_ = true;
   core_->consent().allow_advertising(
@@ -53,17 +52,17 @@ void ReceiverImpl::offer(const std::shared_ptr<PeerLink>& link) {
   link->expect_grant();
   core_->consent().grant_peer(
       {options_.origin, link->info()},
-      make_reply<GrantScope>(core_, [weak = weak_from_this(), weak_link = std::weak_ptr(link)](
-                                        GrantScope scope) {
-        auto peer = weak_link.lock();
-        if (!peer) return;
-        auto self = weak.lock();
-        if (self && !self->stopped_ && scope != GrantScope::deny) {
-          self->core_->set_grant(self->options_.origin, peer->peer_id(), scope);
-          self->grant(peer);
-        }
-        peer->grant_answered();
-      }));
+      make_reply<GrantScope>(
+          core_, [weak = weak_from_this(), weak_link = std::weak_ptr(link)](GrantScope scope) {
+            auto peer = weak_link.lock();
+            if (!peer) return;
+            auto self = weak.lock();
+            if (self && !self->stopped_ && scope != GrantScope::deny) {
+              self->core_->set_grant(self->options_.origin, peer->peer_id(), scope);
+              self->grant(peer);
+            }
+            peer->grant_answered();
+          }));
 }
 
 void ReceiverImpl::grant(const std::shared_ptr<PeerLink>& link) {

@@ -136,8 +136,10 @@ Result<std::unique_ptr<LocalAgent>> LocalAgent::create(boost::asio::io_context& 
       environment_locales()};
   auto credentials = quic::TlsCredentials::create(agent->certificate_.der, agent->identity_.key());
   if (!credentials) return credentials.error();
+  agent->credentials_ = *credentials;
   quic::Endpoint::Options endpoint_options;
   endpoint_options.transport = o.transport;
+  endpoint_options.transport.also_accept = {wire::kQuicTransportAlpn};
   endpoint_options.socket = o.socket;
   endpoint_options.port = o.port;
   endpoint_options.own_fingerprint = agent->identity_.fingerprint();
@@ -147,6 +149,11 @@ Result<std::unique_ptr<LocalAgent>> LocalAgent::create(boost::asio::io_context& 
   agent->endpoint_ = std::move(*endpoint);
   LocalAgent* raw = agent.get();
   agent->endpoint_->on_incoming([raw](const std::shared_ptr<quic::Connection>& connection) {
+    if (connection->alpn() == wire::kQuicTransportAlpn) {
+      if (raw->on_transport_) return raw->on_transport_(connection);
+      return connection->close(static_cast<std::uint64_t>(CloseCode::normal),
+                               "no QUIC transports here");
+    }
     auto session = raw->start_session(connection, std::nullopt);
     spdlog::info("osp: {} connected from {}", connection->peer_fingerprint(),
                  connection->remote().to_string());
@@ -244,6 +251,22 @@ void LocalAgent::connect(const quic::SocketAddress& to, const std::string& finge
                     }
                     handler(start_session(*connection, std::move(peer_token)));
                   });
+}
+
+Result<std::shared_ptr<quic::Endpoint>> LocalAgent::make_transport_dialer() {
+  quic::Endpoint::Options options;
+  options.transport = options_.transport;
+  options.transport.alpn = wire::kQuicTransportAlpn;
+  options.socket = options_.socket;
+  options.own_fingerprint = identity_.fingerprint();
+  options.duplicate_close_code = static_cast<std::uint64_t>(CloseCode::normal);
+  auto endpoint = quic::Endpoint::create(io_, credentials_, options);
+  if (!endpoint) return std::move(endpoint).error();
+  // It only dials: a peer's Initial sent to it is refused.
+  (*endpoint)->on_incoming([](const std::shared_ptr<quic::Connection>& connection) {
+    connection->close(static_cast<std::uint64_t>(CloseCode::normal), "this socket only dials");
+  });
+  return endpoint;
 }
 
 void LocalAgent::set_display_name(const std::string& name) {

@@ -56,6 +56,7 @@ class LocalAgent {
   };
   using SessionHandler = std::function<void(const std::shared_ptr<PeerSession>& session)>;
   using ConnectHandler = std::function<void(Result<std::shared_ptr<PeerSession>> session)>;
+  using TransportHandler = std::function<void(const std::shared_ptr<quic::Connection>& connection)>;
 
   static Result<std::unique_ptr<LocalAgent>> create(boost::asio::io_context& io, Options options);
   LocalAgent(const LocalAgent&) = delete;
@@ -66,6 +67,13 @@ class LocalAgent {
 
   // Sessions peers opened to us, once their connection is established.
   void on_session(SessionHandler handler) { on_session_ = std::move(handler); }
+  // Connections peers opened to us for an LP2P QUIC transport (ALPN q2q), once established
+  // (TLS-authenticated: the peer's fingerprint is known; whether it is trusted is the handler's
+  // question). Without a handler they are closed.
+  void on_transport(TransportHandler handler) { on_transport_ = std::move(handler); }
+  // A QUIC endpoint of its own (a new UDP socket, any port) that dials LP2P QUIC transports with
+  // this agent's identity.
+  Result<std::shared_ptr<quic::Endpoint>> make_transport_dialer();
 
   // Dials a peer whose fingerprint must be `fingerprint`; `sni` is its agent hostname and
   // `peer_token` its `at` (from its TXT record or ticket), which pairing needs.
@@ -123,6 +131,8 @@ class LocalAgent {
   std::map<const quic::Connection*, std::weak_ptr<PeerSession>> sessions_;
   std::uint64_t next_request_id_ = 1;  // per agent, from 1 (osp-brief §3.1)
   SessionHandler on_session_;
+  TransportHandler on_transport_;
+  std::shared_ptr<quic::TlsCredentials> credentials_;
 };
 
 // The agent's state token (osp-brief §3.2): 8 characters of [0-9A-Za-z], made once and kept in

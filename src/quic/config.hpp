@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "wire/constants.hpp"
 
 namespace lp2p::quic {
 
@@ -14,7 +17,8 @@ std::string_view to_string(CongestionControl cc);
 bool parse_congestion_control(std::string_view text, CongestionControl& out);
 
 struct TransportConfig {
-  std::string alpn = "osp";
+  std::string alpn = wire::kOspAlpn;  // what a client offers; a server accepts it and `also_accept`
+  std::vector<std::string> also_accept;
   // BBRv2 by default: +7–17 % over 0.12's CUBIC on loopback and LAN (NOTES §14), whose
   // target_cwnd cap starves it at sub-millisecond RTTs, and far less sensitive to random loss.
   CongestionControl congestion_control = CongestionControl::bbr2;

@@ -290,7 +290,9 @@ Connection::~Connection() {
 }
 
 Result<void> Connection::init_tls(const TlsCredentials& credentials, const std::string& sni) {
-  auto session = make_tls_session(!client_, credentials, tls_context_, config_.alpn, sni);
+  std::vector<std::string> alpns{config_.alpn};
+  alpns.insert(alpns.end(), config_.also_accept.begin(), config_.also_accept.end());
+  auto session = make_tls_session(!client_, credentials, tls_context_, alpns, sni);
   if (!session) return session.error();
   tls_ = std::move(*session);
   ngtcp2_conn_set_tls_native_handle(conn_, tls_.get());
@@ -473,6 +475,7 @@ void Connection::mark_established() {
     return;
   }
   state_ = State::established;
+  alpn_ = selected_alpn(tls_.get());
   handshake_duration_ = Clock::now() - started_;
   auto self = shared_from_this();
   host_.on_established(self);

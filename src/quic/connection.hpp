@@ -140,6 +140,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   [[nodiscard]] bool is_client() const { return client_; }
   [[nodiscard]] State state() const { return state_; }
   [[nodiscard]] const SocketAddress& remote() const { return remote_; }
+  // The application protocol the handshake selected (TransportConfig::alpn or also_accept);
+  // set once established.
+  [[nodiscard]] const std::string& alpn() const { return alpn_; }
   [[nodiscard]] const std::string& peer_fingerprint() const {
     return tls_context_.peer_fingerprint;
   }
@@ -226,6 +229,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t pending_segment_ = 0;
   std::vector<std::uint8_t> close_packet_;
   std::optional<CloseInfo> close_info_;
+  std::string alpn_;
   std::optional<std::pair<std::uint64_t, std::string>> close_request_;
   boost::asio::steady_timer timer_;
   std::chrono::steady_clock::time_point timer_at_{};

@@ -224,9 +224,13 @@ bool Endpoint::client_fingerprint_smaller(const Connection& a, const Connection&
 // One connection per peer fingerprint (osp-brief §2.4). True when `connection` lost and was
 // closed; a dial waiting on it is handed the survivor.
 bool Endpoint::close_duplicate(const std::shared_ptr<Connection>& connection) {
+  // Only the main protocol (OSP) keeps one connection per peer; a peer may open several
+  // connections of another one (each LP2P QUIC transport is its own connection).
+  if (connection->alpn() != options_.transport.alpn) return false;
   for (const auto& [address, other] : connections_) {
     if (other == connection || other->state() != Connection::State::established ||
-        other->peer_fingerprint() != connection->peer_fingerprint()) {
+        other->peer_fingerprint() != connection->peer_fingerprint() ||
+        other->alpn() != connection->alpn()) {
       continue;
     }
     ++stats_.duplicates_closed;

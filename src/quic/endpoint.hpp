@@ -7,7 +7,9 @@
 // address (both agents use their one socket), the connection whose QUIC client has the smaller
 // fingerprint survives (§2.4 REC), decided as soon as the second Initial arrives; a dial whose
 // connection lost is handed the surviving one. Once established, a second connection to a peer
-// fingerprint already connected is closed the same way, so each peer has one connection.
+// fingerprint already connected is closed the same way, so each peer has one OSP connection.
+// Connections of the other protocols a server accepts (TransportConfig::also_accept: LP2P QUIC
+// transports) are not deduplicated: each transport is a connection of its own.
 //
 // Contract: single event-loop thread (the io_context the endpoint was created with); handlers run
 // there. The endpoint lives until stop() and the io_context's handlers let go of it.

@@ -156,8 +156,8 @@ TlsCredentials::~TlsCredentials() {
 }
 
 Result<TlsSession> make_tls_session(bool server, const TlsCredentials& credentials,
-                                    TlsSessionContext& context, const std::string& alpn,
-                                    const std::string& sni) {
+                                    TlsSessionContext& context,
+                                    const std::vector<std::string>& alpns, const std::string& sni) {
   // No tickets: a resumed session would skip the certificates, hence the peer's identity (§7 #18).
   const unsigned flags =
       (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA | GNUTLS_NO_TICKETS;
@@ -174,11 +174,17 @@ Result<TlsSession> make_tls_session(bool server, const TlsCredentials& credentia
   if (int rv = gnutls_credentials_set(raw, GNUTLS_CRD_CERTIFICATE, credentials.get()); rv < 0) {
     return gnutls_error("TLS credentials", rv);
   }
-  // gnutls_datum_t is not const-correct; gnutls_alpn_set_protocols copies the protocol name.
-  const gnutls_datum_t protocol{
-      reinterpret_cast<unsigned char*>(const_cast<char*>(alpn.data())),  // NOLINT(*-const-cast)
-      static_cast<unsigned>(alpn.size())};
-  if (int rv = gnutls_alpn_set_protocols(raw, &protocol, 1, GNUTLS_ALPN_MANDATORY); rv < 0) {
+  // gnutls_datum_t is not const-correct; gnutls_alpn_set_protocols copies the protocol names.
+  std::vector<gnutls_datum_t> protocols;
+  for (std::size_t i = 0; i < (server ? alpns.size() : std::min<std::size_t>(1, alpns.size()));
+       ++i) {
+    protocols.push_back(
+        {reinterpret_cast<unsigned char*>(const_cast<char*>(alpns[i].data())),  // NOLINT
+         static_cast<unsigned>(alpns[i].size())});
+  }
+  if (int rv = gnutls_alpn_set_protocols(
+          raw, protocols.data(), static_cast<unsigned>(protocols.size()), GNUTLS_ALPN_MANDATORY);
+      rv < 0) {
     return gnutls_error("ALPN", rv);
   }
   if (server) {

@@ -52,10 +52,11 @@ struct TlsSessionDeleter {
 using TlsSession = std::unique_ptr<gnutls_session_int, TlsSessionDeleter>;
 
 // A client or server session wired for ngtcp2. `context` must outlive the session and already
-// hold the conn_ref. `sni` (client only) is the server's agent hostname.
+// hold the conn_ref. `alpns`: the client offers the first; a server accepts any of them.
+// `sni` (client only) is the server's agent hostname.
 Result<TlsSession> make_tls_session(bool server, const TlsCredentials& credentials,
-                                    TlsSessionContext& context, const std::string& alpn,
-                                    const std::string& sni);
+                                    TlsSessionContext& context,
+                                    const std::vector<std::string>& alpns, const std::string& sni);
 
 // The ALPN protocol the handshake selected ("" when none).
 std::string selected_alpn(gnutls_session_t session);

@@ -7,6 +7,11 @@
 
 namespace lp2p::wire {
 
+// TLS application protocols (ALPN): OSP connections (network.bs#transport), and the LP2P QUIC
+// transport extension's own connections (LP2P §11: "a new QUIC connection ... ALPN q2q").
+inline constexpr const char* kOspAlpn = "osp";
+inline constexpr const char* kQuicTransportAlpn = "q2q";
+
 // Message type keys (QUIC varint before each CBOR body).
 enum class TypeKey : std::uint64_t {
   agent_info_request = 10,

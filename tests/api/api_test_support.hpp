@@ -125,18 +125,18 @@ class ScriptedConsent : public ConsentDelegate {
     if (dismiss_picker) return picker->dismiss();
     if (!pick) return;
     std::weak_ptr<PeerPicker> weak = picker;
-    picker->on_candidates([weak, want = *pick, scope = pick_scope,
-                           chosen = std::make_shared<bool>(false)](
-                              const std::vector<PeerCandidate>& list) {
-      auto p = weak.lock();
-      if (!p || *chosen) return;
-      for (const auto& c : list) {
-        if (c.id == want) {
-          *chosen = true;
-          p->choose(c.id, scope);
-        }
-      }
-    });
+    picker->on_candidates(
+        [weak, want = *pick, scope = pick_scope,
+         chosen = std::make_shared<bool>(false)](const std::vector<PeerCandidate>& list) {
+          auto p = weak.lock();
+          if (!p || *chosen) return;
+          for (const auto& c : list) {
+            if (c.id == want) {
+              *chosen = true;
+              p->choose(c.id, scope);
+            }
+          }
+        });
   }
   void grant_peer(const GrantRequest& /*request*/, Reply<GrantScope> reply) override {
     ++grants_asked;
