@@ -403,18 +403,27 @@ TEST_F(ApiTest, BufferedAmountRisesAndTheLowEventFires) {
   auto lows = std::make_shared<std::atomic<int>>(0);
   log.channel.set_buffered_amount_low_threshold(64 << 10);
   log.channel.on_buffered_amount_low([lows] { ++*lows; });
+  // 64 MiB offered at once: QUIC's stream buffer (16 MiB) fills, then the channel's queue, up to
+  // kMaxBufferedAmount, where send() refuses.
   std::vector<std::uint8_t> chunk(DataChannel::kMaxMessageSize, 7);
   std::size_t peak = 0;
-  for (int i = 0; i < 64; ++i) {  // 16 MiB, more than QUIC's windows take at once
+  bool refused = false;
+  int lows_before = 0;
+  for (int i = 0; i < 256 && !refused; ++i) {
     auto sent = log.channel.send(chunk);
     if (!sent) {
+      lows_before = lows->load();  // the queue is ~16 MiB now: far from draining
       ASSERT_EQ(sent.error().code, Errc::would_block);
-      break;
+      refused = true;
     }
     peak = std::max(peak, log.channel.buffered_amount());
   }
+  EXPECT_TRUE(refused) << "64 MiB were taken at once: no backpressure";
   EXPECT_GT(peak, std::size_t{64} << 10);
-  ASSERT_TRUE(eventually([&] { return lows->load() >= 1; }, 30s));
+  EXPECT_LE(peak, DataChannel::kMaxBufferedAmount);
+  // The queue was full when send() refused: it drains, and the event says so (it may have fired
+  // before too, whenever the queue fell to the threshold while the loop above was sending).
+  ASSERT_TRUE(eventually([&] { return lows->load() > lows_before; }, 30s));
   EXPECT_LE(log.channel.buffered_amount(), std::size_t{64} << 10);
 }
 
