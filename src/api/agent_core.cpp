@@ -143,11 +143,11 @@ void AgentCore::stop_on_loop() {
     link->close({ConnectionClosed::Why::agent_stopped, "the agent stopped"});
   dialing_.clear();
   waiting_transports_.clear();
-  for (auto& [peer, list] : unclaimed_transports_) {
-    for (auto& q2q : list)
-      q2q->close(static_cast<std::uint64_t>(osp::CloseCode::normal), "the agent stopped");
-  }
   unclaimed_transports_.clear();
+  for (const auto& weak : transports_) {
+    if (auto transport = weak.lock()) transport->close_now("the agent stopped");
+  }
+  transports_.clear();
   for (auto& timer : transport_timers_) timer.cancel();
   if (discovery_) {
     discovery_->stop_publishing();
@@ -293,33 +293,47 @@ Result<std::shared_ptr<QuicTransportImpl>> AgentCore::open_transport(ConnectionI
   if (!connection.is_open() || !link || !link->open()) {
     return make_error(Errc::closed, "the connection is closed");
   }
+  auto& unclaimed = unclaimed_transports_[link->peer_id()];
+  if (!link->dialed() && !unclaimed.empty()) {
+    // The peer's transport came first and waited, with what it sent so far held.
+    auto transport = std::move(unclaimed.front());
+    unclaimed.erase(unclaimed.begin());
+    connection.adopt_transport(transport);
+    return transport;
+  }
   auto transport = std::make_shared<QuicTransportImpl>(shared_from_this(), link->peer_id());
+  remember(transport);
   connection.adopt_transport(transport);
   if (link->dialed()) {
     transport->dial(link->remote());
-    return transport;
+  } else {
+    waiting_transports_[link->peer_id()].push_back(transport);
   }
-  auto& unclaimed = unclaimed_transports_[link->peer_id()];
-  while (!unclaimed.empty()) {
-    auto q2q = std::move(unclaimed.front());
-    unclaimed.erase(unclaimed.begin());
-    if (q2q->state() == quic::Connection::State::established) {
-      transport->attach(q2q);
-      return transport;
-    }
-  }
-  waiting_transports_[link->peer_id()].push_back(transport);
   return transport;
+}
+
+void AgentCore::retire(std::shared_ptr<quic::Endpoint> dialer) {
+  std::erase_if(retired_dialers_, [](const auto& d) { return d->connection_count() == 0; });
+  // Stopped later on the loop: this may run inside one of its connection's handlers.
+  post([weak = std::weak_ptr(dialer)] {
+    if (auto d = weak.lock())
+      d->stop(static_cast<std::uint64_t>(osp::CloseCode::normal), "transport closed");
+  });
+  retired_dialers_.push_back(std::move(dialer));
+}
+
+void AgentCore::remember(const std::shared_ptr<QuicTransportImpl>& transport) {
+  std::erase_if(transports_, [](const auto& weak) { return weak.expired(); });
+  transports_.push_back(transport);
 }
 
 void AgentCore::on_transport_connection(const std::shared_ptr<quic::Connection>& connection) {
   const std::string peer = connection->peer_fingerprint();
   auto link = find_link(peer);
-  if (!link || !link->ready() || !link->has_connections()) {
-    spdlog::info("agent: refusing a QUIC transport from {}: no application here has the peer",
-                 peer);
-    return connection->close(static_cast<std::uint64_t>(osp::CloseCode::normal),
-                             "no application on this device has a connection to you");
+  if (!link || !link->ready()) {
+    spdlog::info("agent: refusing a QUIC transport from {}: not an authenticated peer", peer);
+    return connection->close(static_cast<std::uint64_t>(osp::CloseCode::not_authenticated),
+                             "authenticate (pair) on the OSP connection first");
   }
   auto& waiting = waiting_transports_[peer];
   while (!waiting.empty()) {
@@ -327,21 +341,26 @@ void AgentCore::on_transport_connection(const std::shared_ptr<quic::Connection>&
     waiting.erase(waiting.begin());
     if (transport) return transport->attach(connection);
   }
-  unclaimed_transports_[peer].push_back(connection);
+  // No origin here opened one yet (its person may still be deciding): take the connection at
+  // once, so that its streams are held (unread: QUIC's flow control bounds them), for a while.
+  auto transport = std::make_shared<QuicTransportImpl>(shared_from_this(), peer);
+  remember(transport);
+  transport->attach(connection);
+  unclaimed_transports_[peer].push_back(transport);
   std::erase_if(transport_timers_,
                 [](const auto& t) { return t.expiry() < std::chrono::steady_clock::now(); });
   auto& timer = transport_timers_.emplace_back(io_, kUnclaimedTransportWait);
-  timer.async_wait(
-      [this, weak = std::weak_ptr(connection), peer](const boost::system::error_code& ec) {
-        auto q2q = weak.lock();
-        if (ec || !q2q) return;
-        auto& unclaimed = unclaimed_transports_[peer];
-        const auto it = std::find(unclaimed.begin(), unclaimed.end(), q2q);
-        if (it == unclaimed.end()) return;
-        unclaimed.erase(it);
-        q2q->close(static_cast<std::uint64_t>(osp::CloseCode::normal),
-                   "no application here opened a QUIC transport for it");
-      });
+  timer.async_wait([this, weak = std::weak_ptr(transport),
+                    peer](const boost::system::error_code& ec) {
+    auto held = weak.lock();
+    if (ec || !held) return;
+    auto& unclaimed = unclaimed_transports_[peer];
+    const auto it = std::find(unclaimed.begin(), unclaimed.end(), held);
+    if (it == unclaimed.end()) return;
+    unclaimed.erase(it);
+    spdlog::info("agent: closing a QUIC transport from {}: no application here opened it", peer);
+    held->close_now("no application here opened it");
+  });
 }
 
 void AgentCore::discovery_changed() {

@@ -116,10 +116,13 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   void on_link_closed(const PeerLink* link);
 
   // LP2P QUIC transports: one opened from a Connection dials (if we dialed the OSP connection)
-  // or takes the peer's q2q connection, which may come first and then waits
-  // kUnclaimedTransportWait for it.
+  // or takes the peer's q2q connection. One that comes first (from an authenticated peer) is
+  // taken at once, its streams held unread, and waits kUnclaimedTransportWait for an origin
+  // to open it.
   static constexpr std::chrono::seconds kUnclaimedTransportWait{10};
   Result<std::shared_ptr<QuicTransportImpl>> open_transport(ConnectionImpl& connection);
+  // A transport's own dialing endpoint, no longer needed: kept until its connections are gone.
+  void retire(std::shared_ptr<quic::Endpoint> dialer);
 
   // What the picker shows: peers in reach first, then paired ones not seen now.
   [[nodiscard]] std::vector<PeerCandidate> candidates() const;
@@ -139,6 +142,7 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   void discovery_changed();
   void dial(const std::string& peer_id, std::size_t address_index);
   void on_transport_connection(const std::shared_ptr<quic::Connection>& connection);
+  void remember(const std::shared_ptr<QuicTransportImpl>& transport);
 
   AgentOptions options_;
   std::shared_ptr<ConsentDelegate> consent_;
@@ -165,8 +169,10 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   // Transports waiting for the peer's q2q connection, and q2q connections waiting for a
   // transport, per peer, oldest first.
   std::map<std::string, std::vector<std::weak_ptr<QuicTransportImpl>>> waiting_transports_;
-  std::map<std::string, std::vector<std::shared_ptr<quic::Connection>>> unclaimed_transports_;
-  std::list<boost::asio::steady_timer> transport_timers_;  // of the unclaimed ones
+  std::map<std::string, std::vector<std::shared_ptr<QuicTransportImpl>>> unclaimed_transports_;
+  std::list<boost::asio::steady_timer> transport_timers_;     // of the unclaimed ones
+  std::vector<std::weak_ptr<QuicTransportImpl>> transports_;  // all, to close when stopping
+  std::vector<std::shared_ptr<quic::Endpoint>> retired_dialers_;
   // Dials in progress per peer: later callers wait for the same outcome.
   std::map<std::string, std::vector<LinkHandler>> dialing_;
 };

@@ -72,7 +72,7 @@ void ConnectionImpl::incoming(const std::shared_ptr<DataChannelImpl>& channel) {
 }
 
 void ConnectionImpl::adopt_transport(const std::shared_ptr<QuicTransportImpl>& transport) {
-  std::erase_if(transports_, [](const auto& t) { return t.expired(); });
+  std::erase_if(transports_, [](const auto& t) { return t->is_closed(); });
   transports_.push_back(transport);
 }
 
@@ -80,9 +80,7 @@ void ConnectionImpl::ended(const ConnectionClosed& why) {
   if (!open_.exchange(false)) return;
   undelivered_.clear();
   channels_.clear();
-  for (const auto& weak : transports_) {
-    if (auto transport = weak.lock()) transport->close();
-  }
+  for (const auto& transport : transports_) transport->close_now(why.reason);
   transports_.clear();
   if (!on_close(why)) missed_close_ = why;
   on_close.clear();

@@ -63,7 +63,9 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   // loop
   std::set<std::shared_ptr<DataChannelImpl>> channels_;
   std::deque<std::shared_ptr<DataChannelImpl>> undelivered_;
-  std::vector<std::weak_ptr<QuicTransportImpl>> transports_;
+  // The agent keeps a transport while its connection lives (the application may drop its
+  // handle and keep using the streams it got); closed ones are pruned as new ones come.
+  std::vector<std::shared_ptr<QuicTransportImpl>> transports_;
   std::optional<ConnectionClosed> missed_close_;
 };
 

@@ -12,7 +12,10 @@
 namespace lp2p {
 namespace {
 
-std::atomic<bool> configured{false};
+// What the application chose; the Agent's defaults fill in the rest.
+std::atomic<bool> sink_chosen{false};
+std::atomic<bool> level_chosen{false};
+std::once_flag stderr_installed;
 
 LogLevel from_spdlog(spdlog::level::level_enum level) {
   switch (level) {
@@ -80,15 +83,23 @@ void install(std::shared_ptr<spdlog::logger> logger, spdlog::level::level_enum l
   spdlog::set_default_logger(std::move(logger));
 }
 
+// spdlog's own default logger writes to standard output, which is the application's.
+void leave_stdout() {
+  if (sink_chosen) return;
+  std::call_once(stderr_installed,
+                 [] { install(stderr_logger(), spdlog::default_logger()->level()); });
+}
+
 }  // namespace
 
 void set_log_level(LogLevel level) {
-  configured = true;
+  level_chosen = true;
+  leave_stdout();
   spdlog::set_level(to_spdlog(level));
 }
 
 void set_log_sink(std::function<void(LogLevel, std::string_view)> sink) {
-  configured = true;
+  sink_chosen = true;
   const auto level = spdlog::default_logger()->level();
   if (!sink) return install(stderr_logger(), level);
   install(std::make_shared<spdlog::logger>("lp2p", std::make_shared<FunctionSink>(sink)), level);
@@ -97,8 +108,8 @@ void set_log_sink(std::function<void(LogLevel, std::string_view)> sink) {
 namespace api {
 
 void ensure_default_logging() {
-  if (configured.exchange(true)) return;
-  install(stderr_logger(), spdlog::level::warn);
+  leave_stdout();
+  if (!level_chosen.exchange(true)) spdlog::set_level(spdlog::level::warn);
 }
 
 }  // namespace api

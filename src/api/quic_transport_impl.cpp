@@ -164,15 +164,16 @@ void QuicTransportImpl::deliver_incoming() {
 
 void QuicTransportImpl::close() {
   core_->post([weak = weak_from_this()] {
-    auto self = weak.lock();
-    if (!self || self->closed_) return;
-    if (self->connection_) {
-      self->connection_->close(static_cast<std::uint64_t>(osp::CloseCode::normal),
-                               "transport closed by the application");
-    } else {
-      self->closed("closed by the application");
-    }
+    if (auto self = weak.lock()) self->close_now("closed by the application");
   });
+}
+
+void QuicTransportImpl::close_now(const std::string& reason) {
+  if (closed_) return;
+  if (connection_ && connection_->state() == quic::Connection::State::established) {
+    connection_->close(static_cast<std::uint64_t>(osp::CloseCode::normal), reason);
+  }
+  closed(reason);  // at once (a closing connection's own report is then ignored)
 }
 
 void QuicTransportImpl::dial(const quic::SocketAddress& to) {
@@ -251,13 +252,9 @@ void QuicTransportImpl::closed(const std::string& reason) {
   if (!on_close(reason)) missed_close_ = reason;
   on_close.clear();
   on_incoming_.clear();
-  if (dialer_) {
-    // Not from inside the dialer's own connection handler: later on the loop.
-    core_->post([dialer = std::move(dialer_), reason] {
-      dialer->stop(static_cast<std::uint64_t>(osp::CloseCode::normal), reason);
-    });
-    dialer_.reset();
-  }
+  // The dialer's connection may still be closing (its timers use the endpoint): the agent
+  // keeps the endpoint until that connection is gone.
+  if (dialer_) core_->retire(std::move(dialer_));
 }
 
 }  // namespace lp2p::api

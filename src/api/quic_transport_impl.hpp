@@ -79,7 +79,10 @@ class QuicTransportImpl : public std::enable_shared_from_this<QuicTransportImpl>
   void attach(const std::shared_ptr<quic::Connection>& connection);
   void fail(const Error& error);
   void closed(const std::string& reason);
+  // Closes the connection (and the dialer's socket) now; loop thread.
+  void close_now(const std::string& reason);
   [[nodiscard]] quic::Connection* connection() const { return connection_.get(); }
+  [[nodiscard]] bool is_closed() const { return closed_; }
 
  private:
   void deliver_ready();

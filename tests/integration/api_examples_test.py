@@ -7,6 +7,8 @@ pairing: the spec's flows end to end as an application developer would run them.
     requester's terminal), opens "My Channel", and both greetings arrive; a second run pairs no
     more (the devices remember each other)
  2. the chat example: lines typed on each side appear on the other, in order
+ 3. the QUIC transport example (LP2P §9.2): both sides open a transport on their connection, the
+    requester's greeting and the receiver's answer travel on one bidirectional QUIC stream
 
 Usage: /usr/bin/python3 api_examples_test.py --lp2p PATH --lab tests/lab/lab [-v]
 (the examples are found next to the lp2p binary). Exits 77 (skipped) without root.
@@ -93,6 +95,26 @@ class ApiExamplesTest(LabTestCase):
                              guest.dump())
         order = [line for _, line in host.lines if line.startswith("> hello")]
         self.assertEqual(order, [f"> hello {i} from the laptop" for i in range(5)])
+
+    def test_quic_transport(self):
+        rx = self.start("a", "transport-receiver",
+                        [example("quic-transport"), "--listen", "--name", "Kitchen", "--yes", "-v",
+                         "--state-dir", self.state_dir("kitchen"), "--timeout", "120"])
+        self.assertIsNotNone(rx.wait_line(r"Receiver: discoverable", STEP_WITHIN), rx.dump())
+        rq = self.start("b", "transport-requester",
+                        [example("quic-transport"), "--name", "Laptop", "--peer", "Kitchen", "-v",
+                         "--state-dir", self.state_dir("laptop"), "--timeout", str(STEP_WITHIN)],
+                        stdin_pipe=True)
+        self.type_code(rx, rq)
+        self.assertIsNotNone(rq.wait_line(r"^Requester: transport ready$", STEP_WITHIN), rq.dump())
+        self.assertIsNotNone(
+            rx.wait_line(r"^Receiver: Received on a QUIC stream: Good day to you over QUIC, "
+                         r"receiver!$", STEP_WITHIN), rx.dump())
+        self.assertIsNotNone(
+            rq.wait_line(r"^Requester: Received on a QUIC stream: Good day to you over QUIC, "
+                         r"requester!$", STEP_WITHIN), rq.dump())
+        self.assertEqual(rq.wait_exit(STEP_WITHIN), 0, rq.dump())
+        self.assertEqual(rx.wait_exit(STEP_WITHIN), 0, rx.dump())
 
 
 if __name__ == "__main__":
