@@ -139,8 +139,9 @@ void AgentCore::stop_on_loop() {
   for (const auto& receiver : receivers) receiver->agent_stopped();
   auto links = std::move(links_);
   links_.clear();
-  for (auto& [id, link] : links)
-    link->close({ConnectionClosed::Why::agent_stopped, "the agent stopped"});
+  for (auto& [id, link] : links) {
+    link->close_now({ConnectionClosed::Why::agent_stopped, "the agent stopped"});
+  }
   dialing_.clear();
   waiting_transports_.clear();
   unclaimed_transports_.clear();

@@ -7,8 +7,8 @@
 
 namespace lp2p::api {
 
-ConnectionImpl::ConnectionImpl(std::shared_ptr<AgentCore> core, std::weak_ptr<PeerLink> link,
-                               std::string origin, PeerInfo peer)
+ConnectionImpl::ConnectionImpl(CoreRef core, std::weak_ptr<PeerLink> link, std::string origin,
+                               PeerInfo peer)
     : core_(std::move(core)),
       link_(std::move(link)),
       origin_(std::move(origin)),
@@ -16,7 +16,7 @@ ConnectionImpl::ConnectionImpl(std::shared_ptr<AgentCore> core, std::weak_ptr<Pe
 
 Result<DataChannel> ConnectionImpl::create_data_channel(const std::string& label,
                                                         const DataChannelInit& init) {
-  return core_->call([&]() -> Result<DataChannel> {
+  return core_.call([&]() -> Result<DataChannel> {
     auto link = link_.lock();
     if (!open_.load() || !link || !link->open()) {
       return make_error(Errc::closed, "the connection to " + peer_.name + " is closed");
@@ -30,7 +30,7 @@ Result<DataChannel> ConnectionImpl::create_data_channel(const std::string& label
 void ConnectionImpl::set_data_channel_handler(std::function<void(DataChannel)> handler) {
   on_data_channel_.set(std::move(handler));
   // Channels that came before the handler: hand them over on the loop.
-  core_->post([weak = weak_from_this()] {
+  core_.post([weak = weak_from_this()] {
     auto self = weak.lock();
     if (!self) return;
     while (!self->undelivered_.empty() && self->on_data_channel_.has()) {
@@ -45,7 +45,7 @@ void ConnectionImpl::set_data_channel_handler(std::function<void(DataChannel)> h
 
 void ConnectionImpl::close() {
   if (!open_.load()) return;
-  core_->post([weak = weak_from_this()] {
+  core_.post([weak = weak_from_this()] {
     auto self = weak.lock();
     if (!self || !self->open_.load()) return;
     if (auto link = self->link_.lock()) {
@@ -89,7 +89,7 @@ void ConnectionImpl::ended(const ConnectionClosed& why) {
 
 void ConnectionImpl::set_close_handler(std::function<void(const ConnectionClosed&)> handler) {
   on_close.set(std::move(handler));
-  core_->post([weak = weak_from_this()] {
+  core_.post([weak = weak_from_this()] {
     auto self = weak.lock();
     if (self && self->missed_close_ && self->on_close(*self->missed_close_)) {
       self->missed_close_.reset();

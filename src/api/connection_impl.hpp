@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/core_ref.hpp"
 #include "api/handler_slot.hpp"
 #include "lp2p/connection.hpp"
 
@@ -24,11 +25,10 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   // Channels handed in before a data_channel handler is set wait, up to this many.
   static constexpr std::size_t kMaxUndelivered = 64;
 
-  ConnectionImpl(std::shared_ptr<AgentCore> core, std::weak_ptr<PeerLink> link, std::string origin,
-                 PeerInfo peer);
+  ConnectionImpl(CoreRef core, std::weak_ptr<PeerLink> link, std::string origin, PeerInfo peer);
 
   // --- any thread
-  [[nodiscard]] AgentCore& core() const { return *core_; }
+  [[nodiscard]] const CoreRef& core() const { return core_; }
   [[nodiscard]] const PeerInfo& peer() const { return peer_; }
   [[nodiscard]] const std::string& origin() const { return origin_; }
   [[nodiscard]] bool is_open() const { return open_.load(); }
@@ -54,7 +54,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   void ended(const ConnectionClosed& why);
 
  private:
-  std::shared_ptr<AgentCore> core_;
+  CoreRef core_;
   std::weak_ptr<PeerLink> link_;
   const std::string origin_;
   const PeerInfo peer_;

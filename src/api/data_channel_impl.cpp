@@ -5,9 +5,8 @@
 
 namespace lp2p::api {
 
-DataChannelImpl::DataChannelImpl(std::shared_ptr<AgentCore> core, std::weak_ptr<PeerLink> link,
-                                 std::string label, std::string protocol, std::uint16_t id,
-                                 DataChannelState state)
+DataChannelImpl::DataChannelImpl(CoreRef core, std::weak_ptr<PeerLink> link, std::string label,
+                                 std::string protocol, std::uint16_t id, DataChannelState state)
     : core_(std::move(core)),
       link_(std::move(link)),
       label_(std::move(label)),
@@ -33,12 +32,12 @@ Result<void> DataChannelImpl::send(MessageKind kind, std::span<const std::uint8_
                                              " bytes): wait for buffered_amount_low");
   }
   if (total > low_threshold_.load()) above_low_.store(true);
-  if (core_->on_loop()) {
+  if (core_.on_loop()) {
     if (auto link = link_.lock()) link->send(id_, kind, payload);
     return {};
   }
   std::vector<std::uint8_t> copy(payload.begin(), payload.end());
-  const bool posted = core_->post([link = link_, id = id_, kind, copy = std::move(copy)] {
+  const bool posted = core_.post([link = link_, id = id_, kind, copy = std::move(copy)] {
     if (auto l = link.lock()) l->send(id, kind, copy);
   });
   if (!posted) return make_error(Errc::closed, "the agent stopped");
@@ -51,7 +50,7 @@ void DataChannelImpl::close() {
     expected = DataChannelState::connecting;
     if (!state_.compare_exchange_strong(expected, DataChannelState::closing)) return;
   }
-  core_->post([link = link_, id = id_] {
+  core_.post([link = link_, id = id_] {
     if (auto l = link.lock()) l->close_channel(id);
   });
 }
@@ -76,8 +75,8 @@ void DataChannelImpl::received(Message message) {
 }
 
 void DataChannelImpl::release_held() {
-  if (core_->on_loop()) return deliver_held();
-  core_->post([weak = weak_from_this()] {
+  if (core_.on_loop()) return deliver_held();
+  core_.post([weak = weak_from_this()] {
     if (auto self = weak.lock()) self->deliver_held();
   });
 }
@@ -140,8 +139,8 @@ void DataChannelImpl::replay_missed() {
       self.on_close.clear();
     }
   };
-  if (core_->on_loop()) return replay(*this);
-  core_->post([weak = weak_from_this(), replay] {
+  if (core_.on_loop()) return replay(*this);
+  core_.post([weak = weak_from_this(), replay] {
     if (auto self = weak.lock()) replay(*self);
   });
 }

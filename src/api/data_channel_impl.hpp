@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "api/core_ref.hpp"
 #include "api/handler_slot.hpp"
 #include "lp2p/data_channel.hpp"
 
@@ -19,7 +20,7 @@ class PeerLink;
 
 class DataChannelImpl : public std::enable_shared_from_this<DataChannelImpl> {
  public:
-  DataChannelImpl(std::shared_ptr<AgentCore> core, std::weak_ptr<PeerLink> link, std::string label,
+  DataChannelImpl(CoreRef core, std::weak_ptr<PeerLink> link, std::string label,
                   std::string protocol, std::uint16_t id, DataChannelState state);
 
   // --- any thread
@@ -63,7 +64,7 @@ class DataChannelImpl : public std::enable_shared_from_this<DataChannelImpl> {
   void check_low();
   void deliver_held();
 
-  std::shared_ptr<AgentCore> core_;
+  CoreRef core_;
   std::weak_ptr<PeerLink> link_;
   const std::string label_;
   const std::string protocol_;

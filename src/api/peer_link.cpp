@@ -468,6 +468,16 @@ void PeerLink::close(ConnectionClosed why) {
   session_->close(osp::CloseCode::normal, why.reason);
 }
 
+void PeerLink::close_now(ConnectionClosed why) {
+  close(why);
+  // The connection's own report may never run (the loop is ending): end everything here now,
+  // which also breaks the reference cycles that handlers holding their channels make.
+  quic::CloseInfo info;
+  info.kind = quic::CloseInfo::Kind::local;
+  info.reason = why.reason;
+  on_closed(info);
+}
+
 void PeerLink::on_closed(const quic::CloseInfo& info) {
   if (!open_) return;
   open_ = false;

@@ -91,6 +91,8 @@ class PeerLink : public osp::DataChannelIo, public std::enable_shared_from_this<
 
   // Closes the QUIC connection (5139) with `why` for every Connection.
   void close(ConnectionClosed why);
+  // close(), and the Connections and channels end at once (the agent is stopping).
+  void close_now(ConnectionClosed why);
 
   // DataChannelIo
   Result<std::int64_t> open_stream() override;

@@ -8,7 +8,7 @@
 
 namespace lp2p::api {
 
-PickerImpl::PickerImpl(std::shared_ptr<AgentCore> core, RequestOptions options, Done done)
+PickerImpl::PickerImpl(CoreRef core, RequestOptions options, Done done)
     : core_(std::move(core)), options_(std::move(options)), done_handler_(std::move(done)) {}
 
 std::vector<PeerCandidate> PickerImpl::candidates() const {
@@ -18,19 +18,19 @@ std::vector<PeerCandidate> PickerImpl::candidates() const {
 
 void PickerImpl::on_candidates(std::function<void(const std::vector<PeerCandidate>&)> handler) {
   on_candidates_.set(std::move(handler));
-  core_->post([weak = weak_from_this()] {
+  core_.post([weak = weak_from_this()] {
     if (auto self = weak.lock(); self && !self->done()) self->on_candidates_(self->candidates());
   });
 }
 
 void PickerImpl::choose(const std::string& peer_id, GrantScope scope) {
-  core_->post([weak = weak_from_this(), peer_id, scope] {
+  core_.post([weak = weak_from_this(), peer_id, scope] {
     if (auto self = weak.lock()) self->choose_on_loop(peer_id, scope);
   });
 }
 
 void PickerImpl::dismiss() {
-  core_->post([weak = weak_from_this()] {
+  core_.post([weak = weak_from_this()] {
     auto self = weak.lock();
     if (!self || self->done()) return;
     spdlog::info("request {}: the picker was dismissed", self->options_.origin);

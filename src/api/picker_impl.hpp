@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/core_ref.hpp"
 #include "api/handler_slot.hpp"
 #include "lp2p/consent.hpp"
 #include "lp2p/request.hpp"
@@ -21,7 +22,7 @@ class PickerImpl : public PeerPicker, public std::enable_shared_from_this<Picker
  public:
   using Done = std::function<void(Result<Connection>)>;
 
-  PickerImpl(std::shared_ptr<AgentCore> core, RequestOptions options, Done done);
+  PickerImpl(CoreRef core, RequestOptions options, Done done);
 
   // PeerPicker (any thread)
   [[nodiscard]] const std::string& origin() const override { return options_.origin; }
@@ -43,7 +44,7 @@ class PickerImpl : public PeerPicker, public std::enable_shared_from_this<Picker
   void failed(const std::string& peer_id, const Error& error);
   void finish();
 
-  std::shared_ptr<AgentCore> core_;
+  CoreRef core_;
   const RequestOptions options_;
   mutable std::mutex mutex_;
   std::vector<PeerCandidate> candidates_;  // under mutex_

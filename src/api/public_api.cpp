@@ -106,9 +106,9 @@ void Receiver::stop() {
 namespace api {
 // The request's state: the picker once started (the attempt itself lives in the picker).
 struct RequestImpl {
-  RequestImpl(std::shared_ptr<AgentCore> agent, RequestOptions request_options)
+  RequestImpl(CoreRef agent, RequestOptions request_options)
       : core(std::move(agent)), options(std::move(request_options)) {}
-  std::shared_ptr<AgentCore> core;
+  CoreRef core;
   const RequestOptions options;
   std::mutex mutex;
   std::shared_ptr<PickerImpl> picker;  // under mutex, once started
@@ -130,7 +130,7 @@ void Request::start(std::function<void(Result<Connection>)> handler) {
     picker = std::make_shared<api::PickerImpl>(impl_->core, impl_->options, handler);
     impl_->picker = picker;
   }
-  if (!impl_->core->post([picker] { picker->open(); })) {
+  if (!impl_->core.post([picker] { picker->open(); })) {
     handler(make_error(Errc::closed, "the agent stopped"));
   }
 }
@@ -277,7 +277,7 @@ Result<QuicTransport> QuicTransport::open(const Connection& connection) {
   if (!connection) return make_error(Errc::invalid_argument, "an empty Connection");
   auto& impl = *connection.impl_;
   return impl.core().call([&]() -> Result<QuicTransport> {
-    auto transport = impl.core().open_transport(impl);
+    auto transport = impl.core()->open_transport(impl);
     if (!transport) return std::move(transport).error();
     return QuicTransport(std::move(*transport));
   });

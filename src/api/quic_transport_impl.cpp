@@ -20,9 +20,8 @@ Error transport_closed() {
 
 // ---- QuicStreamImpl ----
 
-QuicStreamImpl::QuicStreamImpl(std::shared_ptr<AgentCore> core,
-                               std::weak_ptr<QuicTransportImpl> transport, std::int64_t id,
-                               bool bidirectional, bool incoming)
+QuicStreamImpl::QuicStreamImpl(CoreRef core, std::weak_ptr<QuicTransportImpl> transport,
+                               std::int64_t id, bool bidirectional, bool incoming)
     : core_(std::move(core)),
       transport_(std::move(transport)),
       id_(id),
@@ -31,7 +30,7 @@ QuicStreamImpl::QuicStreamImpl(std::shared_ptr<AgentCore> core,
 
 Result<std::size_t> QuicStreamImpl::write(std::span<const std::uint8_t> bytes) {
   if (!can_send()) return make_error(Errc::refused, "the peer's unidirectional stream only reads");
-  return core_->call([&]() -> Result<std::size_t> {
+  return core_.call([&]() -> Result<std::size_t> {
     auto t = transport_.lock();
     if (!t || t->connection() == nullptr) return transport_closed();
     return t->connection()->write(id_, bytes, false);
@@ -40,7 +39,7 @@ Result<std::size_t> QuicStreamImpl::write(std::span<const std::uint8_t> bytes) {
 
 Result<void> QuicStreamImpl::finish() {
   if (!can_send()) return make_error(Errc::refused, "the peer's unidirectional stream only reads");
-  return core_->call([&]() -> Result<void> {
+  return core_.call([&]() -> Result<void> {
     auto t = transport_.lock();
     if (!t || t->connection() == nullptr) return transport_closed();
     return t->connection()->finish(id_);
@@ -48,7 +47,7 @@ Result<void> QuicStreamImpl::finish() {
 }
 
 void QuicStreamImpl::reset(std::uint64_t code) {
-  core_->post([weak = transport_, id = id_, code] {
+  core_.post([weak = transport_, id = id_, code] {
     auto t = weak.lock();
     if (t && t->connection() != nullptr) t->connection()->reset_stream(id, code);
   });
@@ -56,7 +55,7 @@ void QuicStreamImpl::reset(std::uint64_t code) {
 
 void QuicStreamImpl::resume() {
   paused_ = false;
-  core_->post([weak = weak_from_this()] {
+  core_.post([weak = weak_from_this()] {
     if (auto self = weak.lock()) self->deliver_held();
   });
 }
@@ -64,7 +63,7 @@ void QuicStreamImpl::resume() {
 void QuicStreamImpl::set_data_handler(
     std::function<void(std::span<const std::uint8_t>, bool)> handler) {
   on_data_.set(std::move(handler));
-  core_->post([weak = weak_from_this()] {
+  core_.post([weak = weak_from_this()] {
     if (auto self = weak.lock()) self->deliver_held();
   });
 }
@@ -93,6 +92,14 @@ void QuicStreamImpl::deliver_held() {
   if (auto t = transport_.lock(); t && t->connection() != nullptr) {
     t->connection()->consume(id_, bytes.size());
   }
+  if (closed_) ended();
+}
+
+bool QuicStreamImpl::stream_closed() {
+  closed_ = true;
+  if (!held_.empty() || held_fin_) return false;
+  ended();
+  return true;
 }
 
 void QuicStreamImpl::ended() {
@@ -104,19 +111,19 @@ void QuicStreamImpl::ended() {
 
 // ---- QuicTransportImpl ----
 
-QuicTransportImpl::QuicTransportImpl(std::shared_ptr<AgentCore> core, std::string peer_id)
+QuicTransportImpl::QuicTransportImpl(CoreRef core, std::string peer_id)
     : core_(std::move(core)), peer_id_(std::move(peer_id)) {}
 
 void QuicTransportImpl::set_ready_handler(std::function<void(Result<void>)> handler) {
   on_ready_.set(std::move(handler));
-  core_->post([weak = weak_from_this()] {
+  core_.post([weak = weak_from_this()] {
     if (auto self = weak.lock()) self->deliver_ready();
   });
 }
 
 void QuicTransportImpl::set_close_handler(std::function<void(const std::string&)> handler) {
   on_close.set(std::move(handler));
-  core_->post([weak = weak_from_this()] {
+  core_.post([weak = weak_from_this()] {
     auto self = weak.lock();
     if (self && self->missed_close_ && self->on_close(*self->missed_close_)) {
       self->missed_close_.reset();
@@ -133,7 +140,7 @@ void QuicTransportImpl::deliver_ready() {
 }
 
 Result<QuicStream> QuicTransportImpl::open_stream(bool bidirectional) {
-  return core_->call([&]() -> Result<QuicStream> {
+  return core_.call([&]() -> Result<QuicStream> {
     if (closed_ || !connection_) {
       return closed_ ? transport_closed()
                      : make_error(Errc::would_block, "the QUIC transport is not ready yet");
@@ -149,7 +156,7 @@ Result<QuicStream> QuicTransportImpl::open_stream(bool bidirectional) {
 
 void QuicTransportImpl::set_incoming_handler(std::function<void(QuicStream)> handler) {
   on_incoming_.set(std::move(handler));
-  core_->post([weak = weak_from_this()] {
+  core_.post([weak = weak_from_this()] {
     if (auto self = weak.lock()) self->deliver_incoming();
   });
 }
@@ -163,7 +170,7 @@ void QuicTransportImpl::deliver_incoming() {
 }
 
 void QuicTransportImpl::close() {
-  core_->post([weak = weak_from_this()] {
+  core_.post([weak = weak_from_this()] {
     if (auto self = weak.lock()) self->close_now("closed by the application");
   });
 }
@@ -221,7 +228,14 @@ void QuicTransportImpl::attach(const std::shared_ptr<quic::Connection>& connecti
     if (auto it = self->streams_.find(id); it != self->streams_.end()) it->second->on_reset(code);
   };
   handlers.on_stream_closed = [weak](std::int64_t id) {
-    if (auto self = weak.lock()) self->streams_.erase(id);
+    auto self = weak.lock();
+    if (!self) return;
+    const auto it = self->streams_.find(id);
+    if (it == self->streams_.end()) return;
+    // Both halves are done. What a paused reader has not taken yet is still its: such a stream
+    // ends once it has, or with the transport.
+    if (!it->second->stream_closed()) self->draining_.push_back(it->second);
+    self->streams_.erase(it);
   };
   handlers.on_closed = [weak](const quic::CloseInfo& info) {
     if (auto self = weak.lock()) self->closed(info.describe());
@@ -248,6 +262,8 @@ void QuicTransportImpl::closed(const std::string& reason) {
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& [id, stream] : streams) stream->ended();
+  for (auto& stream : draining_) stream->ended();
+  draining_.clear();
   undelivered_.clear();
   if (!on_close(reason)) missed_close_ = reason;
   on_close.clear();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "api/core_ref.hpp"
 #include "api/handler_slot.hpp"
 #include "lp2p/quic_transport.hpp"
 #include "quic/connection.hpp"
@@ -22,8 +23,8 @@ class QuicTransportImpl;
 
 class QuicStreamImpl : public std::enable_shared_from_this<QuicStreamImpl> {
  public:
-  QuicStreamImpl(std::shared_ptr<AgentCore> core, std::weak_ptr<QuicTransportImpl> transport,
-                 std::int64_t id, bool bidirectional, bool incoming);
+  QuicStreamImpl(CoreRef core, std::weak_ptr<QuicTransportImpl> transport, std::int64_t id,
+                 bool bidirectional, bool incoming);
 
   // --- any thread
   [[nodiscard]] std::int64_t id() const { return id_; }
@@ -40,13 +41,16 @@ class QuicStreamImpl : public std::enable_shared_from_this<QuicStreamImpl> {
 
   // --- loop
   void received(std::span<const std::uint8_t> bytes, bool fin);
-  void ended();  // the transport closed
+  // Both halves are done (QUIC freed the stream): ends it, unless bytes wait for a paused
+  // reader (then it ends once they are delivered); true if it ended.
+  bool stream_closed();
+  void ended();  // the transport closed: handlers dropped (they often hold this stream)
 
  private:
   [[nodiscard]] bool can_send() const { return bidirectional_ || !incoming_; }
   void deliver_held();
 
-  std::shared_ptr<AgentCore> core_;
+  CoreRef core_;
   std::weak_ptr<QuicTransportImpl> transport_;
   const std::int64_t id_;
   const bool bidirectional_;
@@ -57,11 +61,12 @@ class QuicStreamImpl : public std::enable_shared_from_this<QuicStreamImpl> {
   std::vector<std::uint8_t> held_;
   bool held_fin_ = false;
   bool fin_delivered_ = false;
+  bool closed_ = false;
 };
 
 class QuicTransportImpl : public std::enable_shared_from_this<QuicTransportImpl> {
  public:
-  QuicTransportImpl(std::shared_ptr<AgentCore> core, std::string peer_id);
+  QuicTransportImpl(CoreRef core, std::string peer_id);
 
   // --- any thread
   void set_ready_handler(std::function<void(Result<void>)> handler);
@@ -89,7 +94,7 @@ class QuicTransportImpl : public std::enable_shared_from_this<QuicTransportImpl>
   void deliver_incoming();
   std::shared_ptr<QuicStreamImpl> stream_of(std::int64_t id);
 
-  std::shared_ptr<AgentCore> core_;
+  CoreRef core_;
   const std::string peer_id_;
   HandlerSlot<Result<void>> on_ready_;
   HandlerSlot<QuicStream> on_incoming_;
@@ -102,6 +107,7 @@ class QuicTransportImpl : public std::enable_shared_from_this<QuicTransportImpl>
   std::optional<std::string> missed_close_;
   std::map<std::int64_t, std::shared_ptr<QuicStreamImpl>> streams_;
   std::vector<std::shared_ptr<QuicStreamImpl>> undelivered_;  // incoming, before a handler
+  std::vector<std::shared_ptr<QuicStreamImpl>> draining_;     // closed, bytes still held
 };
 
 }  // namespace lp2p::api

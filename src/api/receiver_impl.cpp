@@ -9,11 +9,11 @@
 
 namespace lp2p::api {
 
-ReceiverImpl::ReceiverImpl(std::shared_ptr<AgentCore> core, ReceiverOptions options)
+ReceiverImpl::ReceiverImpl(CoreRef core, ReceiverOptions options)
     : core_(std::move(core)), options_(std::move(options)) {}
 
 void ReceiverImpl::start(std::function<void(Result<void>)> handler) {
-  const bool posted = core_->post(
+  const bool posted = core_.post(
       [self = shared_from_this(), handler]() mutable { self->start_on_loop(std::move(handler)); });
   if (!posted) handler(make_error(Errc::closed, "the agent stopped"));
 }
@@ -76,7 +76,7 @@ void ReceiverImpl::grant(const std::shared_ptr<PeerLink>& link) {
 }
 
 void ReceiverImpl::stop() {
-  core_->post([self = shared_from_this()] { self->stop_on_loop(); });
+  core_.post([self = shared_from_this()] { self->stop_on_loop(); });
 }
 
 void ReceiverImpl::stop_on_loop() {

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "api/core_ref.hpp"
 #include "api/handler_slot.hpp"
 #include "lp2p/receiver.hpp"
 
@@ -14,7 +15,7 @@ class PeerLink;
 
 class ReceiverImpl : public std::enable_shared_from_this<ReceiverImpl> {
  public:
-  ReceiverImpl(std::shared_ptr<AgentCore> core, ReceiverOptions options);
+  ReceiverImpl(CoreRef core, ReceiverOptions options);
 
   // --- any thread
   HandlerSlot<Connection> on_connection;
@@ -32,7 +33,7 @@ class ReceiverImpl : public std::enable_shared_from_this<ReceiverImpl> {
   void grant(const std::shared_ptr<PeerLink>& link);
   void stop_on_loop();
 
-  std::shared_ptr<AgentCore> core_;
+  CoreRef core_;
   const ReceiverOptions options_;
   // loop
   bool started_ = false;

@@ -6,16 +6,15 @@
 #include <memory>
 #include <utility>
 
-#include "api/agent_core.hpp"
+#include "api/core_ref.hpp"
 #include "lp2p/consent.hpp"
 
 namespace lp2p::api {
 
 template <class T, class OnLoop>
-Reply<T> make_reply(const std::shared_ptr<AgentCore>& core, OnLoop on_loop) {
+Reply<T> make_reply(const CoreRef& core, OnLoop on_loop) {
   auto answered = std::make_shared<std::atomic<bool>>(false);
-  return [weak = std::weak_ptr<AgentCore>(core), answered,
-          on_loop = std::move(on_loop)](T answer) mutable {
+  return [weak = core.weak(), answered, on_loop = std::move(on_loop)](T answer) mutable {
     if (answered->exchange(true)) return;
     if (auto agent = weak.lock()) {
       agent->post([on_loop = std::move(on_loop), answer = std::move(answer)]() mutable {
