@@ -3,12 +3,11 @@
 //
 //   lp2p-example-chat --name Kitchen --state-dir ~/.kitchen --listen
 //   lp2p-example-chat --name Laptop --state-dir ~/.laptop [--peer Kitchen]
-#include <CLI/CLI.hpp>
 #include <atomic>
 #include <iostream>
 #include <mutex>
 
-#include "terminal_consent.hpp"
+#include "example_device.hpp"
 
 namespace {
 
@@ -41,34 +40,19 @@ class ChatRoom {
 
 int main(int argc, char** argv) {
   CLI::App app{"Chat with a nearby device over an LP2P data channel"};
-  std::string name = "Chat";
-  std::string state_dir;
-  std::string peer;
+  ChatRoom room;  // before the device: the agent's handlers use it until the agent stops
+  lp2p::examples::Device device("Chat");
+  device.add_options(app);
   bool listen = false;
-  bool yes = false;
-  app.add_option("--name", name, "This device's name, as others see it");
-  app.add_option("--state-dir", state_dir, "Where this device keeps its identity")->required();
   app.add_flag("--listen", listen, "Wait for someone to connect (else connect to someone)");
-  app.add_option("--peer", peer, "Connect to the first device whose name starts so");
-  app.add_flag("--yes", yes, "Allow advertising and grant every paired device without asking");
   CLI11_PARSE(app, argc, argv);
-
-  auto consent = std::make_shared<lp2p::examples::TerminalConsent>(
-      lp2p::examples::TerminalConsent::Options{yes, peer});
-  lp2p::AgentOptions options;
-  options.device_name = name;
-  options.state_dir = state_dir;
-  auto agent = lp2p::Agent::create(options, consent);
-  if (!agent) {
-    std::cerr << "chat: " << agent.error().describe() << '\n';
-    return 1;
-  }
-  ChatRoom room;
-  consent->on_line([&room](const std::string& line) { room.say(line); });
+  if (!device.start("chat")) return 1;
+  device.consent->on_line([&room](const std::string& line) { room.say(line); });
 
   std::unique_ptr<lp2p::Receiver> receiver;
   if (listen) {
-    receiver = std::make_unique<lp2p::Receiver>(**agent, lp2p::ReceiverOptions{"app:chat", "chat"});
+    receiver =
+        std::make_unique<lp2p::Receiver>(*device.agent, lp2p::ReceiverOptions{"app:chat", "chat"});
     receiver->on_connection([&room](lp2p::Connection conn) {
       std::cout << "(" << conn.peer().name << " joined)" << std::endl;
       conn.on_data_channel([&room](lp2p::DataChannel channel) { room.join(channel); });
@@ -77,13 +61,11 @@ int main(int argc, char** argv) {
       std::cerr << "chat: " << started.error().describe() << '\n';
       return 1;
     }
-    std::cout << "(waiting for someone to connect to \"" << name << "\")" << std::endl;
+    std::cout << "(waiting for someone to connect to \"" << device.name << "\")" << std::endl;
   } else {
-    auto conn = lp2p::Request(**agent, {"app:chat", "chat"}).start().get();
-    if (!conn) {
-      std::cerr << "chat: " << conn.error().describe() << '\n';
-      return 1;
-    }
+    auto pending = lp2p::Request(*device.agent, {"app:chat", "chat"}).start();
+    auto conn = lp2p::examples::wait_for_connection(pending, 600, "chat");
+    if (!conn) return 3;
     lp2p::DataChannelInit init;
     init.protocol = "text-chat";
     auto channel = conn->create_data_channel("chat", init);

@@ -82,8 +82,7 @@ void ConnectionImpl::ended(const ConnectionClosed& why) {
   channels_.clear();
   for (const auto& transport : transports_) transport->close_now(why.reason);
   transports_.clear();
-  if (!on_close(why)) missed_close_ = why;
-  on_close.clear();
+  on_close.fire(why);
   on_data_channel_.clear();
 }
 
@@ -91,10 +90,7 @@ void ConnectionImpl::set_close_handler(std::function<void(const ConnectionClosed
   on_close.set(std::move(handler));
   core_.post([weak = weak_from_this()] {
     auto self = weak.lock();
-    if (self && self->missed_close_ && self->on_close(*self->missed_close_)) {
-      self->missed_close_.reset();
-      self->on_close.clear();
-    }
+    if (self) self->on_close.replay();
   });
 }
 

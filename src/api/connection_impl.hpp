@@ -34,7 +34,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   [[nodiscard]] bool is_open() const { return open_.load(); }
   Result<DataChannel> create_data_channel(const std::string& label, const DataChannelInit& init);
   void set_data_channel_handler(std::function<void(DataChannel)> handler);
-  HandlerSlot<const ConnectionClosed&> on_close;
+  LatchedEvent<ConnectionClosed> on_close;
   // Sets on_close; if the connection ended while no handler was set, it fires now (on the loop).
   void set_close_handler(std::function<void(const ConnectionClosed&)> handler);
   void close();
@@ -66,7 +66,6 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   // The agent keeps a transport while its connection lives (the application may drop its
   // handle and keep using the streams it got); closed ones are pruned as new ones come.
   std::vector<std::shared_ptr<QuicTransportImpl>> transports_;
-  std::optional<ConnectionClosed> missed_close_;
 };
 
 }  // namespace lp2p::api

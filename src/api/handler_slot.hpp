@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 namespace lp2p::api {
@@ -41,6 +42,30 @@ class HandlerSlot {
  private:
   mutable std::mutex mutex_;
   std::shared_ptr<Function> handler_;
+};
+
+// A one-shot event (a connection's close) whose handler may be set after it fired: fire() keeps
+// the value when no handler is set, and replay() fires it once a handler is there. The handler
+// is dropped after it ran (it often holds the object that fired). fire() and replay() run on the
+// loop thread; set() anywhere, followed by a replay() posted to the loop.
+template <class T>
+class LatchedEvent {
+ public:
+  void set(std::function<void(const T&)> handler) { slot_.set(std::move(handler)); }
+  void fire(const T& value) {
+    if (!slot_(value)) missed_ = value;
+    slot_.clear();
+  }
+  void replay() {
+    if (missed_ && slot_(*missed_)) {
+      missed_.reset();
+      slot_.clear();
+    }
+  }
+
+ private:
+  HandlerSlot<const T&> slot_;
+  std::optional<T> missed_;  // loop thread
 };
 
 }  // namespace lp2p::api

@@ -125,10 +125,7 @@ void QuicTransportImpl::set_close_handler(std::function<void(const std::string&)
   on_close.set(std::move(handler));
   core_.post([weak = weak_from_this()] {
     auto self = weak.lock();
-    if (self && self->missed_close_ && self->on_close(*self->missed_close_)) {
-      self->missed_close_.reset();
-      self->on_close.clear();
-    }
+    if (self) self->on_close.replay();
   });
 }
 
@@ -265,8 +262,7 @@ void QuicTransportImpl::closed(const std::string& reason) {
   for (auto& stream : draining_) stream->ended();
   draining_.clear();
   undelivered_.clear();
-  if (!on_close(reason)) missed_close_ = reason;
-  on_close.clear();
+  on_close.fire(reason);
   on_incoming_.clear();
   // The dialer's connection may still be closing (its timers use the endpoint): the agent
   // keeps the endpoint until that connection is gone.

@@ -72,7 +72,7 @@ class QuicTransportImpl : public std::enable_shared_from_this<QuicTransportImpl>
   void set_ready_handler(std::function<void(Result<void>)> handler);
   Result<QuicStream> open_stream(bool bidirectional);
   void set_incoming_handler(std::function<void(QuicStream)> handler);
-  HandlerSlot<const std::string&> on_close;
+  LatchedEvent<std::string> on_close;
   // Sets on_close; if the transport closed while no handler was set, it fires now (on the loop).
   void set_close_handler(std::function<void(const std::string&)> handler);
   void close();
@@ -104,7 +104,6 @@ class QuicTransportImpl : public std::enable_shared_from_this<QuicTransportImpl>
   std::optional<Result<void>> ready_;
   bool ready_delivered_ = false;
   bool closed_ = false;
-  std::optional<std::string> missed_close_;
   std::map<std::int64_t, std::shared_ptr<QuicStreamImpl>> streams_;
   std::vector<std::shared_ptr<QuicStreamImpl>> undelivered_;  // incoming, before a handler
   std::vector<std::shared_ptr<QuicStreamImpl>> draining_;     // closed, bytes still held
