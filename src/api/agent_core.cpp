@@ -79,7 +79,12 @@ AgentCore::AgentCore(AgentOptions options, std::shared_ptr<ConsentDelegate> cons
       work_(boost::asio::make_work_guard(io_)) {}
 
 AgentCore::~AgentCore() {
-  stop();
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    // Only a failing mutex or thread join gets here; a destructor cannot report it otherwise.
+    spdlog::error("agent: stopping failed: {}", e.what());
+  }
 }
 
 Result<void> AgentCore::start_on_loop() {
@@ -410,11 +415,10 @@ void AgentCore::set_grant(const std::string& origin, const std::string& peer_id,
     const auto now =
         std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     store::Grant grant{peer_id, origin, std::nullopt, now};
-    if (auto put = local_->store().put_grant(grant); put)
-      return;
-    else
-      spdlog::warn("agent: cannot remember the grant of {} to {}: {} (kept for this session)",
-                   peer_id, origin, put.error().describe());
+    auto put = local_->store().put_grant(grant);
+    if (put) return;
+    spdlog::warn("agent: cannot remember the grant of {} to {}: {} (kept for this session)",
+                 peer_id, origin, put.error().describe());
   }
   session_grants_.insert({origin, peer_id});
 }

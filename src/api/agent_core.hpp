@@ -55,7 +55,9 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   // --- any thread
   [[nodiscard]] bool on_loop() const { return std::this_thread::get_id() == loop_id_; }
   // Runs `f` on the loop later; false (and `f` dropped) once the agent stopped.
+  // The result may be ignored: a post to a stopped agent is dropped on purpose.
   template <class F>
+  // NOLINTNEXTLINE(modernize-use-nodiscard)
   bool post(F f) {
     const std::scoped_lock lock(post_mutex_);
     if (!accepting_) return false;
@@ -65,7 +67,7 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   // Runs `f` on the loop and returns its result: at once on the loop thread, else waiting.
   // A Result-returning `f` yields `closed` once the agent stopped; a void one is skipped.
   template <class F>
-  auto call(F f) -> std::invoke_result_t<F> {
+  [[nodiscard]] auto call(F f) -> std::invoke_result_t<F> {
     using R = std::invoke_result_t<F>;
     if (on_loop()) return f();
     std::packaged_task<R()> task(std::move(f));

@@ -16,13 +16,15 @@ class CoreRef {
   CoreRef(const std::shared_ptr<AgentCore>& core)  // NOLINT(google-explicit-constructor)
       : weak_(core) {}
 
+  // The result may be ignored: a post to a stopped agent is dropped on purpose.
   template <class F>
+  // NOLINTNEXTLINE(modernize-use-nodiscard)
   bool post(F f) const {
     auto core = weak_.lock();
     return core && core->post(std::move(f));
   }
   template <class F>
-  auto call(F f) const -> std::invoke_result_t<F> {
+  [[nodiscard]] auto call(F f) const -> std::invoke_result_t<F> {
     using R = std::invoke_result_t<F>;
     if (auto core = weak_.lock()) return core->call(std::move(f));
     if constexpr (IsResult<R>::value) {

@@ -12,10 +12,12 @@
 namespace lp2p {
 namespace {
 
-// What the application chose; the Agent's defaults fill in the rest.
+// What the application chose; the Agent's defaults fill in the rest. Process-wide, as the log is.
+// NOLINTBEGIN(cppcoreguidelines-avoid-non-const-global-variables)
 std::atomic<bool> sink_chosen{false};
 std::atomic<bool> level_chosen{false};
 std::once_flag stderr_installed;
+// NOLINTEND(cppcoreguidelines-avoid-non-const-global-variables)
 
 LogLevel from_spdlog(spdlog::level::level_enum level) {
   switch (level) {
@@ -102,7 +104,8 @@ void set_log_sink(std::function<void(LogLevel, std::string_view)> sink) {
   sink_chosen = true;
   const auto level = spdlog::default_logger()->level();
   if (!sink) return install(stderr_logger(), level);
-  install(std::make_shared<spdlog::logger>("lp2p", std::make_shared<FunctionSink>(sink)), level);
+  install(std::make_shared<spdlog::logger>("lp2p", std::make_shared<FunctionSink>(std::move(sink))),
+          level);
 }
 
 namespace api {

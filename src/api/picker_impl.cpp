@@ -82,7 +82,7 @@ void PickerImpl::choose_on_loop(const std::string& peer_id, GrantScope scope) {
 
 void PickerImpl::linked(const std::shared_ptr<PeerLink>& link, GrantScope scope) {
   link->when_ready(
-      [weak = weak_from_this(), weak_link = std::weak_ptr(link), scope](Result<void> ready) {
+      [weak = weak_from_this(), weak_link = std::weak_ptr(link), scope](const Result<void>& ready) {
         auto self = weak.lock();
         auto peer = weak_link.lock();
         if (!self || self->done()) return;

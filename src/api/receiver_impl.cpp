@@ -13,12 +13,12 @@ ReceiverImpl::ReceiverImpl(CoreRef core, ReceiverOptions options)
     : core_(std::move(core)), options_(std::move(options)) {}
 
 void ReceiverImpl::start(std::function<void(Result<void>)> handler) {
-  const bool posted = core_.post(
-      [self = shared_from_this(), handler]() mutable { self->start_on_loop(std::move(handler)); });
+  const bool posted =
+      core_.post([self = shared_from_this(), handler] { self->start_on_loop(handler); });
   if (!posted) handler(make_error(Errc::closed, "the agent stopped"));
 }
 
-void ReceiverImpl::start_on_loop(std::function<void(Result<void>)> handler) {
+void ReceiverImpl::start_on_loop(const std::function<void(Result<void>)>& handler) {
   if (started_ || stopped_) {
     return handler(make_error(Errc::invalid_argument, stopped_ ? "the receiver was stopped"
                                                                : "the receiver already started"));

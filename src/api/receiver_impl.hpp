@@ -28,7 +28,7 @@ class ReceiverImpl : public std::enable_shared_from_this<ReceiverImpl> {
   void agent_stopped();
 
  private:
-  void start_on_loop(std::function<void(Result<void>)> handler);
+  void start_on_loop(const std::function<void(Result<void>)>& handler);
   void allowed(bool allow, const std::function<void(Result<void>)>& handler);
   void grant(const std::shared_ptr<PeerLink>& link);
   void stop_on_loop();
