@@ -6,7 +6,7 @@
 // Routing: a channel this side opens belongs to the Connection that opened it. A channel the
 // peer opens carries no origin on the wire (the LP2P extension has none), so it goes to the
 // oldest open Connection of the peer; while the peer has none yet (the person is still being
-// asked) it waits, bounded (kMaxWaitingChannels, kMaxWaitingBytes), and is refused when no
+// asked) it waits, bounded (kMaxWaitingChannels, kMaxWaitingBytes per channel), and is refused when no
 // origin gets the peer. Recorded in docs/api.md.
 //
 // Threading: loop thread only.
@@ -35,6 +35,7 @@ class DataChannelImpl;
 class PeerLink : public osp::DataChannelIo, public std::enable_shared_from_this<PeerLink> {
  public:
   static constexpr std::size_t kMaxWaitingChannels = 64;
+  // Per channel: messages that no handler took yet (waiting for a Connection or on_message).
   static constexpr std::size_t kMaxWaitingBytes = std::size_t{1} << 20;
   // How long a code to show waits for the peer's name (its agent-info).
   static constexpr std::chrono::milliseconds kNameWait{1000};
@@ -140,7 +141,6 @@ class PeerLink : public osp::DataChannelIo, public std::enable_shared_from_this<
   std::map<std::int64_t, Outgoing> outgoing_;
   std::vector<std::shared_ptr<ConnectionImpl>> connections_;  // oldest first
   std::vector<std::uint16_t> waiting_;                        // incoming, no Connection yet
-  std::size_t waiting_bytes_ = 0;
   int pending_grants_ = 0;
   std::vector<ReadyHandler> ready_handlers_;
   bool ready_ = false;
