@@ -6,8 +6,8 @@
 // Routing: a channel this side opens belongs to the Connection that opened it. A channel the
 // peer opens carries no origin on the wire (the LP2P extension has none), so it goes to the
 // oldest open Connection of the peer; while the peer has none yet (the person is still being
-// asked) it waits, bounded (kMaxWaitingChannels, kMaxWaitingBytes per channel), and is refused when no
-// origin gets the peer. Recorded in docs/api.md.
+// asked) it waits, bounded (kMaxWaitingChannels, kMaxWaitingBytes per channel), and is refused
+// when no origin gets the peer. Recorded in docs/api.md.
 //
 // Threading: loop thread only.
 #pragma once
