@@ -114,10 +114,14 @@ class TerminalConsent : public ConsentDelegate {
     const std::scoped_lock lock(out);
     std::cout << text << std::endl;
   }
+  // The question is queued before the prompt shows: a line typed (or piped) as soon as the prompt
+  // appears must find it.
   void ask(const std::string& prompt, std::function<void(const std::string&)> answer) {
+    {
+      const std::scoped_lock lock(mutex_);
+      questions_.push_back(std::move(answer));
+    }
     say(prompt);
-    const std::scoped_lock lock(mutex_);
-    questions_.push_back(std::move(answer));
   }
   void read_lines() {
     std::string line;
