@@ -275,17 +275,15 @@ void AgentCore::dial(const std::string& peer_id, std::size_t address_index) {
 }
 
 void AgentCore::on_link_ready(const std::shared_ptr<PeerLink>& link) {
-  if (!link->incoming()) return;
-  auto receivers = receivers_;
-  for (const auto& receiver : receivers) receiver->offer(link);
+  if (link->incoming()) offer_to_receivers(link);
 }
 
 void AgentCore::offer_to_receivers(const std::shared_ptr<PeerLink>& link) {
-  auto receivers = receivers_;
+  auto receivers = receivers_;  // an answer may add or remove receivers
   for (const auto& receiver : receivers) receiver->offer(link);
 }
 
-[[nodiscard]] bool AgentCore::has_receivers() const {
+bool AgentCore::has_receivers() const {
   return !receivers_.empty();
 }
 
