@@ -43,13 +43,13 @@ void add_state_dir_option(CLI::App& command, AgentOptions& options) {
       "directories.");
 }
 
-void add_agent_options(CLI::App& command, AgentOptions& options) {
+void add_agent_options(CLI::App& command, AgentOptions& options, AppGroupOption app_group) {
   add_state_dir_option(command, options);
   command.add_option("--interface,-i", options.interfaces,
                      "Network interface to use (repeatable; default: every interface that is up "
                      "and can multicast)");
   command.add_option(
-      "--group,-g", options.group,
+      app_group == AppGroupOption::group ? "--group,-g" : "--app-group", options.group,
       "App group: only peers of the same group see each other (published as a DNS-SD subtype)");
   command.add_option("--name,-n", options.name,
                      "Display name shown to other devices (default: this host's name)");

@@ -36,7 +36,10 @@ struct AgentOptions {
   unsigned pairing_attempts_per_minute = 20;
 };
 
-void add_agent_options(CLI::App& command, AgentOptions& options);
+// `lp2p send` uses --group for a group of peers: its app group option is --app-group there.
+enum class AppGroupOption { group, app_group };
+void add_agent_options(CLI::App& command, AgentOptions& options,
+                       AppGroupOption app_group = AppGroupOption::group);
 // Only --state-dir, for commands that read the state but run no agent (`lp2p peers`).
 void add_state_dir_option(CLI::App& command, AgentOptions& options);
 

@@ -12,6 +12,7 @@
 #include "lp2p/version.hpp"
 #include "pair_command.hpp"
 #include "peers_command.hpp"
+#include "transfer_commands.hpp"
 #include "wire_command.hpp"
 
 namespace {
@@ -21,7 +22,8 @@ namespace {
 using AddCommand = void (*)(CLI::App&, const lp2p::cli::Io&, int&);
 
 // Every subcommand of `lp2p`. Adding one (advertise, discover, pair, send...) is one line here.
-constexpr std::array<AddCommand, 7> kCommands{
+constexpr std::array<AddCommand, 9> kCommands{
+    &lp2p::cli::add_receive_command,   &lp2p::cli::add_send_command,
     &lp2p::cli::add_advertise_command, &lp2p::cli::add_discover_command,
     &lp2p::cli::add_info_command,      &lp2p::cli::add_pair_command,
     &lp2p::cli::add_peers_command,     &lp2p::cli::add_ticket_command,

@@ -1,0 +1,339 @@
+#include "transfer/file_receiver.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <map>
+#include <thread>
+
+#include "transfer/lane.hpp"
+#include "transfer/path_rules.hpp"
+
+namespace lp2p::transfer {
+namespace {
+
+constexpr auto kTick = std::chrono::milliseconds(250);
+
+std::string failure_code(Errc code) {
+  switch (code) {
+    case Errc::no_space:
+      return "no-space";
+    case Errc::protocol_error:
+    case Errc::malformed:
+    case Errc::truncated:
+      return "protocol";
+    case Errc::closed:
+      return "cancelled";
+    default:
+      return "io";
+  }
+}
+
+// The bytes of one lane, handed from the loop thread to its worker.
+class LaneInbox {
+ public:
+  explicit LaneInbox(QuicStream stream) : stream_(std::move(stream)) {}
+
+  void attach(const std::shared_ptr<LaneInbox>& self) {
+    const std::weak_ptr<LaneInbox> weak = self;
+    stream_.on_data([weak](std::span<const std::uint8_t> bytes, bool fin) {
+      if (auto s = weak.lock()) s->arrived(bytes, fin);
+    });
+    stream_.on_reset([weak](std::uint64_t code) {
+      if (auto s = weak.lock()) s->reset(code);
+    });
+  }
+
+  struct Item {
+    std::vector<std::uint8_t> bytes;
+    bool fin = false;
+    std::optional<Error> error;
+  };
+
+  // The next bytes; empty when `cancel` is set (checked every tick).
+  std::optional<Item> next(const std::atomic<bool>& cancel) {
+    std::unique_lock lock(mutex_);
+    while (chunks_.empty() && !fin_ && !error_ && !cancel.load()) {
+      changed_.wait_for(lock, kTick);
+    }
+    if (cancel.load()) return std::nullopt;
+    Item item;
+    if (!chunks_.empty()) {
+      item.bytes = std::move(chunks_.front());
+      chunks_.pop_front();
+      held_ -= item.bytes.size();
+      if (paused_ && held_ < kLaneQueueLow) {
+        paused_ = false;
+        stream_.resume_reading();
+      }
+      return item;
+    }
+    item.fin = fin_;
+    item.error = error_;
+    return item;
+  }
+
+ private:
+  void arrived(std::span<const std::uint8_t> bytes, bool fin) {
+    const std::lock_guard lock(mutex_);
+    if (!bytes.empty()) {
+      chunks_.emplace_back(bytes.begin(), bytes.end());
+      held_ += bytes.size();
+    }
+    fin_ = fin_ || fin;
+    if (!paused_ && held_ > kLaneQueueHigh) {
+      paused_ = true;
+      stream_.pause_reading();
+    }
+    changed_.notify_all();
+  }
+  void reset(std::uint64_t code) {
+    const std::lock_guard lock(mutex_);
+    error_ =
+        make_error(Errc::closed, "the sender abandoned a lane (code " + std::to_string(code) + ")");
+    changed_.notify_all();
+  }
+
+  QuicStream stream_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::vector<std::uint8_t>> chunks_;
+  std::size_t held_ = 0;
+  bool paused_ = false;
+  bool fin_ = false;
+  std::optional<Error> error_;
+};
+
+class Reception {
+ public:
+  Reception(TransferLink& link, const Offer& offer, Plan plan, const SinkContext& context,
+            TransferObserver& observer)
+      : link_(link), offer_(offer), context_(context), observer_(observer) {
+    expected_ = plan.files.size();
+    for (PlannedFile& f : plan.files) planned_.emplace(f.index, std::move(f));
+  }
+
+  void start_lane(QuicStream stream) {
+    auto inbox = std::make_shared<LaneInbox>(std::move(stream));
+    inbox->attach(inbox);
+    const std::lock_guard lock(mutex_);
+    threads_.emplace_back([this, inbox] { lane_main(*inbox); });
+  }
+
+  // Waits until every planned file is finished or the exchange fails.
+  Result<void> wait() {
+    while (true) {
+      {
+        const std::lock_guard lock(mutex_);
+        if (error_) return *error_;
+        if (finished_ == expected_) return {};
+      }
+      auto message = link_.control().receive(kTick);
+      observer_.progress(received_.load(), total_);
+      if (message) {
+        if (const auto* f = std::get_if<Failure>(&*message)) {
+          fail(make_error(Errc::closed, "the sender stopped: " + f->message));
+        }
+      } else if (message.error().code != Errc::timed_out) {
+        fail(message.error());
+      }
+    }
+  }
+
+  void stop_and_join() {
+    link_.cancel(link_.why().empty() ? "the exchange ended" : link_.why());
+    std::vector<std::thread> threads;
+    {
+      const std::lock_guard lock(mutex_);
+      threads.swap(threads_);
+    }
+    for (std::thread& t : threads) t.join();
+  }
+
+  void join_lanes() {
+    // The sender finishes its lanes after the last file; wait for them to end on their own.
+    std::vector<std::thread> threads;
+    {
+      const std::lock_guard lock(mutex_);
+      threads.swap(threads_);
+    }
+    for (std::thread& t : threads) t.join();
+  }
+
+  void set_total(std::uint64_t total) { total_ = total; }
+  [[nodiscard]] std::uint64_t received() const { return received_.load(); }
+  [[nodiscard]] std::uint64_t saved() const { return saved_; }
+  [[nodiscard]] std::uint64_t failed() const { return failed_files_; }
+
+ private:
+  void fail(Error error) {
+    {
+      const std::lock_guard lock(mutex_);
+      if (error_) return;
+      error_ = error;
+    }
+    if (error.code != Errc::closed) {
+      spdlog::warn("receiving: {}", error.message);
+      (void)link_.control().send(Failure{failure_code(error.code), error.message, true});
+    }
+  }
+
+  Result<void> begin(const SegmentHead& head, std::optional<FileSink>& sink) {
+    std::optional<PlannedFile> plan;
+    {
+      const std::lock_guard lock(mutex_);
+      auto it = planned_.find(head.index);
+      if (it != planned_.end()) {
+        plan = std::move(it->second);
+        planned_.erase(it);
+      }
+    }
+    if (!plan) {
+      return make_error(Errc::protocol_error,
+                        "the sender sent file " + std::to_string(head.index) + ", not wanted");
+    }
+    const Entry& e = offer_.entries[head.index];
+    if (head.offset != plan->offset || head.length != e.size - plan->offset) {
+      return make_error(Errc::protocol_error, "the sender sent \"" + display_path(e.path) +
+                                                  "\" from another offset or with another size");
+    }
+    sink.emplace(context_, std::move(*plan), e);
+    return sink->open();
+  }
+
+  void finished(std::uint64_t index, FileResult result) {
+    result.index = index;
+    (void)link_.control().send(result);
+    observer_.file_done(offer_.entries[index], result);
+    const std::lock_guard lock(mutex_);
+    ++finished_;
+    (result.ok ? saved_ : failed_files_) += 1;
+  }
+
+  void lane_main(LaneInbox& inbox) {
+    std::optional<FileSink> sink;
+    std::uint64_t index = 0;
+    LaneReader reader({
+        [&](const SegmentHead& head) -> Result<void> {
+          index = head.index;
+          return begin(head, sink);
+        },
+        [&](std::span<const std::uint8_t> bytes) -> Result<void> {
+          LP2P_TRY(sink->write(bytes));
+          received_.fetch_add(bytes.size(), std::memory_order_relaxed);
+          return {};
+        },
+        [&]() -> Result<void> {
+          auto saved = sink->finish();
+          sink.reset();
+          if (!saved) {
+            if (saved.error().code != Errc::protocol_error) return saved.error();
+            finished(index, FileResult{index, false, "", saved.error().message});
+            return {};
+          }
+          finished(index, FileResult{index, true, *saved, ""});
+          return {};
+        },
+    });
+    while (auto item = inbox.next(cancel_flag())) {
+      Result<void> fed = item->bytes.empty() ? Result<void>{} : reader.feed(item->bytes);
+      if (fed && item->error) fed = *item->error;
+      if (fed && item->fin) fed = reader.finish();
+      if (!fed) {
+        if (sink) sink->keep_for_resume();
+        fail(fed.error());
+        return;
+      }
+      if (item->fin) return;
+    }
+    if (sink) sink->keep_for_resume();
+  }
+
+  const std::atomic<bool>& cancel_flag() { return cancel_; }
+
+  TransferLink& link_;
+  const Offer& offer_;
+  SinkContext context_;
+  TransferObserver& observer_;
+  std::atomic<bool> cancel_{false};
+  std::mutex mutex_;
+  std::map<std::uint64_t, PlannedFile> planned_;
+  std::vector<std::thread> threads_;
+  std::size_t expected_ = 0;
+  std::size_t finished_ = 0;
+  std::uint64_t saved_ = 0;
+  std::uint64_t failed_files_ = 0;
+  std::uint64_t total_ = 0;
+  std::atomic<std::uint64_t> received_{0};
+  std::optional<Error> error_;
+
+ public:
+  void cancel_lanes() { cancel_ = true; }
+};
+
+}  // namespace
+
+void refuse_offer(TransferLink& link, const Offer& offer, const std::string& code,
+                  const std::string& reason) {
+  if (code == "declined") {
+    Answer answer;
+    answer.id = offer.id;
+    answer.accepted = false;
+    answer.reason = reason;
+    (void)link.control().send(answer);
+  } else {
+    (void)link.control().send(Failure{code, reason, false});
+  }
+  link.control().finish();
+}
+
+Result<void> accept_text(TransferLink& link, const Offer& offer) {
+  Answer answer;
+  answer.id = offer.id;
+  answer.accepted = true;
+  LP2P_TRY(link.control().send(answer));
+  LP2P_TRY(link.control().send(Done{offer.id, 0, offer.text ? offer.text->size() : 0}));
+  link.control().finish();
+  return {};
+}
+
+Result<TransferReport> receive_files(TransferLink& link, const Offer& offer, Plan plan,
+                                     const SinkContext& context, TransferObserver& observer) {
+  for (const auto& dir : plan.dirs) {
+    if (auto made = context.dest->make_dirs(dir); !made) {
+      (void)link.control().send(
+          Failure{failure_code(made.error().code), made.error().message, false});
+      return made.error();
+    }
+  }
+  TransferReport report;
+  report.files_have = plan.answer.have.size();
+  report.bytes_resumed = plan.bytes_resumed;
+  const Answer answer = plan.answer;
+  const std::uint64_t total = plan.bytes_to_receive;
+  Reception reception(link, offer, std::move(plan), context, observer);
+  reception.set_total(total);
+  link.on_lane([&reception](QuicStream stream) { reception.start_lane(std::move(stream)); });
+  observer.answered(offer, answer);
+  const auto started = Clock::now();
+  Result<void> outcome = link.control().send(answer);
+  if (outcome) outcome = reception.wait();
+  if (!outcome) {
+    reception.cancel_lanes();
+    reception.stop_and_join();
+    link.on_lane([](QuicStream stream) { stream.reset(0); });
+    return outcome.error();
+  }
+  report.files_saved = reception.saved();
+  report.files_failed = reception.failed();
+  report.bytes = reception.received();
+  (void)link.control().send(Done{offer.id, report.files_saved + report.files_have, report.bytes});
+  link.control().finish();
+  reception.join_lanes();
+  link.on_lane([](QuicStream stream) { stream.reset(0); });
+  report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  observer.progress(report.bytes, total);
+  return report;
+}
+
+}  // namespace lp2p::transfer

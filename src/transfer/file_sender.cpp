@@ -1,0 +1,234 @@
+#include "transfer/file_sender.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <thread>
+
+#include "common/unique_fd.hpp"
+#include "transfer/lane.hpp"
+#include "transfer/path_rules.hpp"
+
+namespace lp2p::transfer {
+namespace {
+
+constexpr auto kTick = std::chrono::milliseconds(250);
+
+// The files left to send, shared by the lanes.
+class WorkQueue {
+ public:
+  explicit WorkQueue(const std::vector<Wanted>& wanted) : items_(wanted.begin(), wanted.end()) {}
+  std::optional<Wanted> next() {
+    const std::lock_guard lock(mutex_);
+    if (items_.empty()) return std::nullopt;
+    Wanted w = items_.front();
+    items_.pop_front();
+    return w;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::deque<Wanted> items_;
+};
+
+struct LaneShared {
+  LaneShared(TransferLink& l, const SourceSet& s, const Offer& o, const std::vector<Wanted>& wanted)
+      : link(l), sources(s), offer(o), queue(wanted) {}
+
+  TransferLink& link;
+  const SourceSet& sources;
+  const Offer& offer;
+  WorkQueue queue;
+  std::atomic<std::uint64_t> sent{0};
+  std::mutex mutex;
+  std::optional<Error> failed;  // the first lane error
+
+  void fail(Error error) {
+    const std::lock_guard lock(mutex);
+    if (!failed) failed = std::move(error);
+  }
+};
+
+Result<void> send_one(LaneShared& s, StreamWriter& writer, const Wanted& w,
+                      std::vector<std::uint8_t>& buffer) {
+  const Entry& e = s.offer.entries[w.index];
+  const SourceFile& src = s.sources.files[w.index];
+  const UniqueFd file(::open(src.local.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!file) {
+    return make_error(Errc::io_error, src.local.string() + ": " + std::strerror(errno));
+  }
+  const int fd = file.get();
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_ino) != src.ino ||
+      static_cast<std::uint64_t>(st.st_size) != e.size) {
+    return make_error(Errc::io_error,
+                      src.local.string() + " changed since it was offered; send it again");
+  }
+  std::vector<std::uint8_t> head;
+  append_segment_head(w.index, w.offset, e.size - w.offset, head);
+  LP2P_TRY(writer.write_all(head));
+  std::uint64_t at = w.offset;
+  while (at < e.size) {
+    if (s.link.cancelled()) return make_error(Errc::closed, s.link.why());
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), e.size - at));
+    const ssize_t got = ::pread(fd, buffer.data(), want, static_cast<off_t>(at));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      return make_error(Errc::io_error, src.local.string() + ": " +
+                                            (got < 0 ? std::strerror(errno) : "became shorter"));
+    }
+    LP2P_TRY(writer.write_all({buffer.data(), static_cast<std::size_t>(got)}));
+    at += static_cast<std::uint64_t>(got);
+    s.sent.fetch_add(static_cast<std::uint64_t>(got), std::memory_order_relaxed);
+  }
+  return {};
+}
+
+void lane_main(LaneShared& s) {
+  auto writer = s.link.open_lane();
+  if (!writer) {
+    s.fail(writer.error());
+    return;
+  }
+  std::vector<std::uint8_t> buffer(kReadBlock);
+  while (auto w = s.queue.next()) {
+    if (auto sent = send_one(s, **writer, *w, buffer); !sent) {
+      s.fail(sent.error());
+      return;
+    }
+  }
+  if (auto finished = (*writer)->finish(); !finished) s.fail(finished.error());
+}
+
+Result<void> check_answer(const Offer& offer, const Answer& answer) {
+  std::vector<bool> seen(offer.entries.size(), false);
+  for (const Wanted& w : answer.wanted) {
+    if (w.index >= offer.entries.size() || offer.entries[w.index].directory || seen[w.index] ||
+        w.offset > offer.entries[w.index].size) {
+      return make_error(Errc::protocol_error, "the receiver asked for a file that was not offered");
+    }
+    seen[w.index] = true;
+  }
+  return {};
+}
+
+// Waits for the receiver's answer to `offer`.
+Result<Answer> await_answer(TransferLink& link, const Offer& offer, const SendOptions& options) {
+  LP2P_TRY(link.control().send(offer));
+  auto reply = link.control().receive(options.answer_timeout);
+  if (!reply) return std::move(reply).error();
+  if (const auto* f = std::get_if<Failure>(&*reply)) return failure_error(*f);
+  const auto* answer = std::get_if<Answer>(&*reply);
+  if (answer == nullptr || answer->id != offer.id) {
+    return make_error(Errc::protocol_error, "the receiver did not answer the offer");
+  }
+  if (!answer->accepted) {
+    return make_error(Errc::refused,
+                      "declined" + (answer->reason.empty() ? "" : ": " + answer->reason));
+  }
+  return *answer;
+}
+
+}  // namespace
+
+Error failure_error(const Failure& failure) {
+  const Errc code = failure.code == "no-space"                                   ? Errc::no_space
+                    : failure.code == "io"                                       ? Errc::io_error
+                    : failure.code == "declined" || failure.code == "not-shared" ? Errc::refused
+                    : failure.code == "cancelled"                                ? Errc::closed
+                                                  : Errc::protocol_error;
+  std::string text = "the other device stopped: " + failure.message;
+  if (failure.resumable) text += " (what arrived is kept: sending again resumes)";
+  return make_error(code, text);
+}
+
+Result<TransferReport> send_files(TransferLink& link, const SourceSet& sources, const Offer& offer,
+                                  TransferObserver& observer, const SendOptions& options) {
+  auto answer = await_answer(link, offer, options);
+  if (!answer) return std::move(answer).error();
+  LP2P_TRY(check_answer(offer, *answer));
+  observer.answered(offer, *answer);
+  const auto started = Clock::now();
+
+  TransferReport report;
+  report.files_have = answer->have.size();
+  std::uint64_t total = 0;
+  for (const Wanted& w : answer->wanted) {
+    total += offer.entries[w.index].size - w.offset;
+    report.bytes_resumed += w.offset;
+  }
+  LaneShared shared(link, sources, offer, answer->wanted);
+  std::vector<std::thread> lanes;
+  const std::size_t lane_count = std::min(kLanes, answer->wanted.size());
+  for (std::size_t i = 0; i < lane_count; ++i) lanes.emplace_back([&shared] { lane_main(shared); });
+
+  std::optional<Error> error;
+  std::size_t results = 0;
+  bool done = false;
+  auto last_change = Clock::now();
+  std::uint64_t last_sent = 0;
+  while (!done && !error) {
+    auto message = link.control().receive(kTick);
+    const std::uint64_t sent = shared.sent.load();
+    observer.progress(sent, total);
+    if (sent != last_sent) {
+      last_sent = sent;
+      last_change = Clock::now();
+    }
+    if (!message) {
+      if (message.error().code != Errc::timed_out) {
+        error = message.error();
+      } else if (Clock::now() - last_change > options.idle_timeout) {
+        error = make_error(Errc::timed_out, "the receiver stopped taking data");
+      } else {
+        const std::lock_guard lock(shared.mutex);
+        if (shared.failed) error = *shared.failed;
+      }
+      continue;
+    }
+    last_change = Clock::now();
+    if (const auto* r = std::get_if<FileResult>(&*message)) {
+      if (r->index >= offer.entries.size()) {
+        error = make_error(Errc::protocol_error, "a result for a file that was not offered");
+        continue;
+      }
+      ++results;
+      (r->ok ? report.files_saved : report.files_failed) += 1;
+      observer.file_done(offer.entries[r->index], *r);
+    } else if (const auto* f = std::get_if<Failure>(&*message)) {
+      error = failure_error(*f);
+    } else if (std::holds_alternative<Done>(*message)) {
+      done = true;
+    }
+  }
+  if (error) {
+    if (error->code == Errc::io_error || error->code == Errc::timed_out) {
+      (void)link.control().send(Failure{"io", error->message, true});
+    }
+    link.cancel(error->message);
+  }
+  for (std::thread& t : lanes) t.join();
+  if (error) return *error;
+  report.bytes = shared.sent.load();
+  report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  observer.progress(report.bytes, total);
+  (void)results;
+  link.control().finish();
+  return report;
+}
+
+Result<void> send_text(TransferLink& link, const Offer& offer, const SendOptions& options) {
+  auto answer = await_answer(link, offer, options);
+  if (!answer) return std::move(answer).error();
+  auto done = link.control().receive(options.idle_timeout);
+  if (!done) return std::move(done).error();
+  if (const auto* f = std::get_if<Failure>(&*done)) return failure_error(*f);
+  link.control().finish();
+  return {};
+}
+
+}  // namespace lp2p::transfer

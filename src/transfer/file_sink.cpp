@@ -1,0 +1,97 @@
+#include "transfer/file_sink.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "transfer/path_rules.hpp"
+
+namespace lp2p::transfer {
+
+FileSink::FileSink(const SinkContext& context, PlannedFile plan, const Entry& entry)
+    : context_(context), plan_(std::move(plan)), entry_(entry), position_(plan_.offset) {}
+
+Result<void> FileSink::open() {
+  std::vector<std::string> path = plan_.dir;
+  path.push_back(plan_.name);
+  auto part = context_.dest->open_part(path, plan_.part_tag, plan_.offset > 0);
+  if (!part) return std::move(part).error();
+  part_.emplace(std::move(*part));
+  if (part_->size() != plan_.offset) LP2P_TRY(part_->truncate(plan_.offset));
+  journaled_ = plan_.offset;
+  journal_progress();
+  return {};
+}
+
+void FileSink::journal_progress() {
+  if (context_.journal == nullptr) return;
+  store::PartRecord record;
+  record.sha256_hex = to_hex(entry_.sha256);
+  record.size = entry_.size;
+  record.dest_root = context_.dest->root().string();
+  record.rel_path = plan_.rel_path;
+  record.part_name = part_->name();
+  record.peer = context_.peer;
+  record.verified_bytes = journaled_;
+  context_.journal->put(std::move(record));
+}
+
+Result<void> FileSink::write(std::span<const std::uint8_t> bytes) {
+  if (position_ + bytes.size() > entry_.size) {
+    return make_error(Errc::protocol_error,
+                      "\"" + display_path(entry_.path) + "\": more bytes than its size");
+  }
+  LP2P_TRY(part_->write_at(bytes, position_));
+  plan_.prefix_hash->update(bytes);
+  position_ += bytes.size();
+  if (position_ - journaled_ >= kJournalEvery && position_ < entry_.size) {
+    LP2P_TRY(part_->sync());
+    journaled_ = position_;
+    journal_progress();
+  }
+  return {};
+}
+
+Result<std::string> FileSink::finish() {
+  if (position_ != entry_.size) {
+    return make_error(Errc::protocol_error,
+                      "\"" + display_path(entry_.path) + "\": fewer bytes than its size");
+  }
+  const std::string sha_hex = to_hex(entry_.sha256);
+  const std::string root = context_.dest->root().string();
+  if (plan_.prefix_hash->finish() != entry_.sha256) {
+    (void)context_.dest->remove_part(part_->dir(), part_->name());
+    if (context_.journal != nullptr) {
+      context_.journal->forget(sha_hex, entry_.size, root, plan_.rel_path);
+    }
+    return make_error(Errc::protocol_error, "\"" + display_path(entry_.path) +
+                                                "\": the content does not match its SHA-256 "
+                                                "(the sender's file changed?); not saved");
+  }
+  LP2P_TRY(part_->sync());
+  std::string name = plan_.name;
+  if (!context_.overwrite) {
+    auto free = context_.dest->free_name(plan_.dir, plan_.name);
+    if (!free) return std::move(free).error();
+    name = std::move(*free);
+  }
+  const std::optional<std::int64_t> mtime =
+      entry_.mtime_ns > 0 ? std::optional<std::int64_t>(entry_.mtime_ns) : std::nullopt;
+  LP2P_TRY(context_.dest->commit(std::move(*part_), name, entry_.mode, mtime, context_.overwrite));
+  part_.reset();
+  if (context_.journal != nullptr) {
+    context_.journal->forget(sha_hex, entry_.size, root, plan_.rel_path);
+  }
+  std::string saved;
+  for (const std::string& d : plan_.dir) saved += d + "/";
+  return saved + name;
+}
+
+void FileSink::keep_for_resume() {
+  if (!part_) return;
+  if (part_->sync()) {
+    journaled_ = position_;
+    journal_progress();
+  }
+  part_.reset();
+}
+
+}  // namespace lp2p::transfer

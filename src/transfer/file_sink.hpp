@@ -1,0 +1,53 @@
+// One file being received: its bytes go to a part file next to its final name while their
+// SHA-256 is computed; at the end the digest is compared with the offer's, the part is synced
+// and renamed to its name (another free name on a clash unless overwriting). The destination
+// never holds a partial or wrong file under a real name. Progress is journaled (after a sync)
+// every kJournalEvery bytes, so an interrupted file resumes from there or later.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "lp2p/result.hpp"
+#include "transfer/dest_dir.hpp"
+#include "transfer/journal.hpp"
+#include "transfer/receive_plan.hpp"
+
+namespace lp2p::transfer {
+
+inline constexpr std::uint64_t kJournalEvery = std::uint64_t{64} << 20;
+
+struct SinkContext {
+  DestDir* dest = nullptr;
+  Journal* journal = nullptr;  // may be null
+  std::string peer;
+  bool overwrite = false;
+};
+
+class FileSink {
+ public:
+  FileSink(const SinkContext& context, PlannedFile plan, const Entry& entry);
+
+  // Opens the part file (kept up to the plan's offset, else emptied).
+  Result<void> open();
+  Result<void> write(std::span<const std::uint8_t> bytes);
+  [[nodiscard]] std::uint64_t position() const { return position_; }
+  // All bytes are in: verify, sync, rename. Returns the relative path it was saved as. On a
+  // digest mismatch the part is removed (its content is wrong) and the error says so.
+  Result<std::string> finish();
+  // Stops without finishing: the part and its journal entry stay, for a later resume.
+  void keep_for_resume();
+
+ private:
+  void journal_progress();
+
+  SinkContext context_;
+  PlannedFile plan_;
+  const Entry& entry_;
+  std::optional<PartFile> part_;
+  std::uint64_t position_ = 0;
+  std::uint64_t journaled_ = 0;
+};
+
+}  // namespace lp2p::transfer

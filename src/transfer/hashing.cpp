@@ -1,0 +1,106 @@
+#include "transfer/hashing.hpp"
+
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "common/hex.hpp"
+
+namespace lp2p::transfer {
+
+struct Sha256Stream::Ctx {
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  Ctx() {
+    if (md == nullptr || EVP_DigestInit_ex(md, EVP_sha256(), nullptr) != 1) {
+      throw std::bad_alloc();
+    }
+  }
+  Ctx(const Ctx&) = delete;
+  Ctx& operator=(const Ctx&) = delete;
+  Ctx(Ctx&&) = delete;
+  Ctx& operator=(Ctx&&) = delete;
+  ~Ctx() { EVP_MD_CTX_free(md); }
+};
+
+Sha256Stream::Sha256Stream() : ctx_(std::make_unique<Ctx>()) {}
+Sha256Stream::Sha256Stream(Sha256Stream&&) noexcept = default;
+Sha256Stream& Sha256Stream::operator=(Sha256Stream&&) noexcept = default;
+Sha256Stream::~Sha256Stream() = default;
+
+void Sha256Stream::update(std::span<const std::uint8_t> bytes) {
+  EVP_DigestUpdate(ctx_->md, bytes.data(), bytes.size());
+}
+
+Sha256 Sha256Stream::finish() {
+  Sha256 out{};
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx_->md, out.data(), &length);
+  EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr);
+  return out;
+}
+
+Sha256 sha256_of(std::span<const std::uint8_t> bytes) {
+  Sha256 out{};
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), out.data(), &length, EVP_sha256(), nullptr);
+  return out;
+}
+
+Result<FileDigest> hash_file(int fd, std::uint64_t size, std::uint64_t chunk_size,
+                             const std::atomic<bool>* cancel,
+                             const std::function<void(std::uint64_t)>& progress) {
+  FileDigest digest;
+  const bool chunked = size > chunk_size;
+  Sha256Stream whole;
+  Sha256Stream chunk;
+  std::uint64_t in_chunk = 0;
+  std::vector<std::uint8_t> buffer(
+      std::min<std::uint64_t>(std::max<std::uint64_t>(size, 1), std::uint64_t{4} << 20));
+  std::uint64_t at = 0;
+  while (at < size) {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+      return make_error(Errc::closed, "hashing cancelled");
+    }
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), size - at));
+    const ssize_t got = ::pread(fd, buffer.data(), want, static_cast<off_t>(at));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return make_error(Errc::io_error,
+                        std::string("reading for SHA-256: ") + std::strerror(errno));
+    }
+    if (got == 0) {
+      return make_error(Errc::io_error, "the file became shorter while it was read (it changed)");
+    }
+    std::span<const std::uint8_t> bytes(buffer.data(), static_cast<std::size_t>(got));
+    whole.update(bytes);
+    while (chunked && !bytes.empty()) {
+      const auto take =
+          static_cast<std::size_t>(std::min<std::uint64_t>(chunk_size - in_chunk, bytes.size()));
+      chunk.update(bytes.first(take));
+      in_chunk += take;
+      bytes = bytes.subspan(take);
+      if (in_chunk == chunk_size) {
+        const Sha256 h = chunk.finish();
+        digest.chunk_hashes.insert(digest.chunk_hashes.end(), h.begin(), h.end());
+        in_chunk = 0;
+      }
+    }
+    at += static_cast<std::uint64_t>(got);
+    if (progress) progress(at);
+  }
+  if (chunked && in_chunk > 0) {
+    const Sha256 h = chunk.finish();
+    digest.chunk_hashes.insert(digest.chunk_hashes.end(), h.begin(), h.end());
+  }
+  digest.sha256 = whole.finish();
+  return digest;
+}
+
+std::string to_hex(const Sha256& digest) {
+  return lp2p::to_hex(std::span<const std::uint8_t>(digest));
+}
+
+}  // namespace lp2p::transfer

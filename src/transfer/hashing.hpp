@@ -1,0 +1,55 @@
+// SHA-256 of file contents, whole and per chunk (OpenSSL; SHA-NI where the CPU has it).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "lp2p/result.hpp"
+#include "transfer/messages.hpp"
+
+namespace lp2p::transfer {
+
+// Incremental SHA-256.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  Sha256Stream(Sha256Stream&&) noexcept;
+  Sha256Stream& operator=(Sha256Stream&&) noexcept;
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  ~Sha256Stream();
+
+  void update(std::span<const std::uint8_t> bytes);
+  Sha256 finish();  // the stream starts over afterwards
+
+ private:
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
+};
+
+Sha256 sha256_of(std::span<const std::uint8_t> bytes);
+
+struct FileDigest {
+  Sha256 sha256{};
+  std::vector<std::uint8_t> chunk_hashes;  // empty when size <= chunk_size
+};
+
+// Reads `size` bytes of `fd` from offset 0 (pread) and hashes them. `progress` (may be empty)
+// hears the bytes hashed so far; a set `cancel` stops with Errc::closed. io_error if the file
+// is shorter than `size` (it changed while being read).
+Result<FileDigest> hash_file(int fd, std::uint64_t size, std::uint64_t chunk_size,
+                             const std::atomic<bool>* cancel = nullptr,
+                             const std::function<void(std::uint64_t)>& progress = {});
+
+// Number of chunks a file of `size` has; chunk hashes are sent only when it is more than one.
+constexpr std::uint64_t chunk_count(std::uint64_t size, std::uint64_t chunk_size) {
+  return size == 0 ? 1 : (size + chunk_size - 1) / chunk_size;
+}
+
+std::string to_hex(const Sha256& digest);
+
+}  // namespace lp2p::transfer

@@ -1,0 +1,202 @@
+#include "transfer/receive_plan.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "transfer/path_rules.hpp"
+
+namespace lp2p::transfer {
+namespace {
+
+std::string human(std::uint64_t bytes) {
+  constexpr std::array<const char*, 5> kUnits{"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  std::size_t unit = 0;
+  while (value >= 1024 && unit + 1 < kUnits.size()) {
+    value /= 1024;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, kUnits[unit]);
+  return text;
+}
+
+Error refuse(const Entry& e, const std::string& why) {
+  return make_error(Errc::invalid_argument, "\"" + display_path(e.path) + "\": " + why);
+}
+
+Result<std::uint64_t> read_full(int fd, std::uint8_t* out, std::uint64_t length,
+                                std::uint64_t offset) {
+  std::uint64_t got = 0;
+  while (got < length) {
+    const ssize_t n = ::pread(fd, out + got, length - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0)
+      return make_error(Errc::io_error,
+                        std::string("reading a part file: ") + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<std::uint64_t>(n);
+  }
+  return got;
+}
+
+bool equal_content(int fd, const Entry& e, const std::atomic<bool>* cancel) {
+  auto digest = hash_file(fd, e.size, std::max<std::uint64_t>(e.size, 1), cancel);
+  return digest && digest->sha256 == e.sha256;
+}
+
+// How much of an existing part file matches the offered chunks: whole chunks from the start,
+// never the last one (so a resumed file always ends by receiving bytes). Fills `prefix` with the
+// SHA-256 state after them.
+std::uint64_t verified_prefix(int fd, std::uint64_t part_size, const Entry& e,
+                              std::uint64_t chunk_size, Sha256Stream& prefix,
+                              const std::atomic<bool>* cancel) {
+  if (e.chunk_hashes.empty()) return 0;  // a one-chunk file starts over
+  std::vector<std::uint8_t> buffer(chunk_size);
+  std::uint64_t at = 0;
+  for (std::size_t chunk = 0; at + chunk_size <= part_size && at + chunk_size < e.size; ++chunk) {
+    if (cancel != nullptr && cancel->load()) break;
+    auto got = read_full(fd, buffer.data(), chunk_size, at);
+    if (!got || *got != chunk_size) break;
+    const std::span<const std::uint8_t> bytes(buffer.data(), chunk_size);
+    const Sha256 h = sha256_of(bytes);
+    const auto expected = e.chunk_hashes.begin() + static_cast<std::ptrdiff_t>(chunk * kSha256Size);
+    if (!std::equal(h.begin(), h.end(), expected)) break;
+    prefix.update(bytes);
+    at += chunk_size;
+  }
+  return at;
+}
+
+}  // namespace
+
+std::string part_name_of(const std::string& name, const std::string& tag) {
+  return "." + name + "." + tag + ".lp2p-part";
+}
+
+Result<void> check_offer(const Offer& offer) {
+  if (offer.text) {
+    if (!offer.entries.empty()) {
+      return make_error(Errc::invalid_argument, "an offer of text carries no files");
+    }
+    return {};
+  }
+  if (offer.entries.empty()) return make_error(Errc::invalid_argument, "an empty offer");
+  if (offer.entries.size() > kMaxEntries) {
+    return make_error(Errc::too_large, std::to_string(offer.entries.size()) + " entries, at most " +
+                                           std::to_string(kMaxEntries));
+  }
+  if (offer.chunk_size < kMinChunkSize || offer.chunk_size > kMaxChunkSize) {
+    return make_error(Errc::invalid_argument,
+                      "chunk size " + std::to_string(offer.chunk_size) + " is out of range");
+  }
+  std::set<std::string> files;
+  std::set<std::string> dirs;
+  std::uint64_t total = 0;
+  for (const Entry& e : offer.entries) {
+    auto parts = check_relative_path(e.path);
+    if (!parts) return std::move(parts).error();
+    if (!files.insert(e.path).second || dirs.contains(e.path)) {
+      return refuse(e, "offered twice");
+    }
+    std::string prefix;
+    for (std::size_t i = 0; i + 1 < parts->size(); ++i) {
+      prefix += (i == 0 ? "" : "/") + (*parts)[i];
+      dirs.insert(prefix);
+    }
+    if (e.directory) {
+      dirs.insert(e.path);
+      files.erase(e.path);
+      continue;
+    }
+    if (e.size > kMaxFileSize) return refuse(e, "larger than 1 PiB");
+    total += e.size;
+    if (total > kMaxFileSize) {
+      return make_error(Errc::too_large, "the offer adds up to more than 1 PiB");
+    }
+    const std::uint64_t chunks = chunk_count(e.size, offer.chunk_size);
+    const std::size_t expected = chunks > 1 ? chunks * kSha256Size : 0;
+    if (e.chunk_hashes.size() != expected) {
+      return refuse(e, "has " + std::to_string(e.chunk_hashes.size() / kSha256Size) +
+                           " chunk hashes for " + std::to_string(chunks > 1 ? chunks : 0));
+    }
+  }
+  for (const std::string& f : files) {
+    if (dirs.contains(f)) {
+      return make_error(Errc::invalid_argument,
+                        "\"" + display_path(f) + "\" is offered both as a file and as a folder");
+    }
+  }
+  return {};
+}
+
+Result<Plan> plan_receive(const Offer& offer, DestDir& dest, Journal* journal,
+                          const PlanOptions& options) {
+  LP2P_TRY(check_offer(offer));
+  Plan plan;
+  plan.answer.id = offer.id;
+  plan.answer.accepted = true;
+  const std::string root = dest.root().string();
+  for (std::size_t index = 0; index < offer.entries.size(); ++index) {
+    const Entry& e = offer.entries[index];
+    auto parts = check_relative_path(e.path);
+    if (!parts) return std::move(parts).error();
+    if (e.directory) {
+      plan.dirs.push_back(std::move(*parts));
+      continue;
+    }
+    PlannedFile file;
+    file.index = index;
+    file.rel_path = e.path;
+    file.name = parts->back();
+    parts->pop_back();
+    file.dir = std::move(*parts);
+    file.part_tag = to_hex(e.sha256).substr(0, 8);
+    file.prefix_hash = std::make_shared<Sha256Stream>();
+
+    std::vector<std::string> final_path = file.dir;
+    final_path.push_back(file.name);
+    auto existing = dest.stat_at(final_path);
+    if (existing && *existing && S_ISREG((*existing)->st_mode) &&
+        static_cast<std::uint64_t>((*existing)->st_size) == e.size) {
+      auto fd = dest.open_read(final_path);
+      if (fd && equal_content(fd->get(), e, options.cancel)) {
+        plan.answer.have.push_back(index);
+        continue;
+      }
+    }
+
+    // A part file from an earlier attempt: the journal names it; its chunks prove it.
+    std::vector<std::string> part_path = file.dir;
+    part_path.push_back(part_name_of(file.name, file.part_tag));
+    auto part = dest.stat_at(part_path);
+    if (part && *part && S_ISREG((*part)->st_mode) && (*part)->st_size > 0) {
+      auto fd = dest.open_read(part_path);
+      if (fd) {
+        file.offset = verified_prefix(fd->get(), static_cast<std::uint64_t>((*part)->st_size), e,
+                                      offer.chunk_size, *file.prefix_hash, options.cancel);
+      }
+      if (file.offset == 0) file.prefix_hash = std::make_shared<Sha256Stream>();
+    } else if (journal != nullptr) {
+      journal->forget(to_hex(e.sha256), e.size, root, e.path);  // its part is gone
+    }
+    plan.bytes_resumed += file.offset;
+    plan.bytes_to_receive += e.size - file.offset;
+    plan.answer.wanted.push_back({index, file.offset});
+    plan.files.push_back(std::move(file));
+  }
+  auto free = dest.free_space();
+  if (!free) return std::move(free).error();
+  if (plan.bytes_to_receive > *free) {
+    return make_error(Errc::no_space, "the files need " + human(plan.bytes_to_receive) + ", " +
+                                          root + " has " + human(*free) + " free");
+  }
+  return plan;
+}
+
+}  // namespace lp2p::transfer

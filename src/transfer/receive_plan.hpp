@@ -1,0 +1,55 @@
+// The receiver's answer to an offer, worked out before a byte of content is accepted: every
+// path checked (path_rules), limits and sizes checked, files already here with the same content
+// skipped ("have"), interrupted files resumed from their verified prefix (journal + chunk
+// hashes), and the space needed compared with the space free. A hostile or impossible offer is
+// refused here, with nothing written.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lp2p/result.hpp"
+#include "transfer/dest_dir.hpp"
+#include "transfer/hashing.hpp"
+#include "transfer/journal.hpp"
+#include "transfer/messages.hpp"
+
+namespace lp2p::transfer {
+
+struct PlannedFile {
+  std::uint64_t index = 0;
+  std::vector<std::string> dir;               // components below the destination
+  std::string name;                           // the offered name (a clash picks another at the end)
+  std::string rel_path;                       // as offered
+  std::string part_tag;                       // names the part file (8 hex digits of the SHA-256)
+  std::uint64_t offset = 0;                   // resume from here
+  std::shared_ptr<Sha256Stream> prefix_hash;  // SHA-256 state after `offset` bytes
+};
+
+struct Plan {
+  Answer answer;
+  std::vector<PlannedFile> files;              // in answer.wanted's order
+  std::vector<std::vector<std::string>> dirs;  // folders of the offer, to create
+  std::uint64_t bytes_to_receive = 0;
+  std::uint64_t bytes_resumed = 0;  // verified prefixes not sent again
+};
+
+struct PlanOptions {
+  std::string peer;  // fingerprint, for the journal
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+// Checks the offer's shape: paths, duplicates, a file used as a folder, sizes, chunk sizes and
+// hash lengths. Errors: invalid_argument / too_large with a message for the peer and the log.
+Result<void> check_offer(const Offer& offer);
+
+// check_offer, then the plan. Errors: as check_offer; no_space ("needs X, Y free"); io_error.
+Result<Plan> plan_receive(const Offer& offer, DestDir& dest, Journal* journal,
+                          const PlanOptions& options);
+
+// ".NAME.TAG.lp2p-part": the part file of a file named NAME (DestDir::open_part's naming).
+std::string part_name_of(const std::string& name, const std::string& tag);
+
+}  // namespace lp2p::transfer
