@@ -32,6 +32,7 @@ enum class Errc {
   closed,          // the connection or stream is closed
   protocol_error,  // the peer broke the protocol
   not_found,       // no such peer, channel or grant (not in reach, never known, gone)
+  no_space,        // the file system is full, or the user's disk quota is used up
 };
 
 constexpr std::string_view to_string(Errc code) {
@@ -68,6 +69,8 @@ constexpr std::string_view to_string(Errc code) {
       return "protocol error";
     case Errc::not_found:
       return "not found";
+    case Errc::no_space:
+      return "no space left";
   }
   return "unknown error";
 }

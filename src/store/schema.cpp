@@ -9,8 +9,9 @@ namespace lp2p::store {
 namespace {
 
 // kMigrations[i] takes the database from version i to version i + 1. Times are Unix seconds;
-// metadata_version holds the uint64 bit pattern. STRICT tables reject values of the wrong type.
-constexpr std::array<const char*, 1> kMigrations{
+// metadata_version (and the transfer tables' uint64 columns) hold the uint64 bit pattern. STRICT
+// tables reject values of the wrong type.
+constexpr std::array<const char*, 2> kMigrations{
     // 1: the initial schema.
     R"sql(
 CREATE TABLE identity (
@@ -48,6 +49,41 @@ CREATE TABLE grants (
   PRIMARY KEY (peer, origin)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX grants_by_until ON grants (until) WHERE until IS NOT NULL;
+)sql",
+
+    // 2: file transfer — the receiver's partial files and the sender's hash cache.
+    R"sql(
+-- A partial file being received, so that an interrupted transfer resumes. peer is the sender's
+-- fingerprint, deliberately not a foreign key: forgetting a peer must not drop partial data.
+CREATE TABLE transfer_parts (
+  sha256 TEXT NOT NULL CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),
+  size INTEGER NOT NULL,
+  dest_root TEXT NOT NULL,
+  rel_path TEXT NOT NULL,
+  part_name TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  verified_bytes INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (sha256, size, dest_root, rel_path)
+) STRICT;
+CREATE INDEX transfer_parts_by_updated_at ON transfer_parts (updated_at);
+
+-- A file's hashes, valid while dev, ino, size, mtime_ns and ctime_ns are unchanged. A rowid
+-- table: chunk_hashes can be large, which WITHOUT ROWID tables handle badly.
+CREATE TABLE file_hashes (
+  path TEXT NOT NULL,
+  chunk_size INTEGER NOT NULL,
+  dev INTEGER NOT NULL,
+  ino INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  ctime_ns INTEGER NOT NULL,
+  sha256 BLOB NOT NULL CHECK (length(sha256) = 32),
+  chunk_hashes BLOB NOT NULL CHECK (length(chunk_hashes) % 32 = 0),
+  hashed_at INTEGER NOT NULL,
+  PRIMARY KEY (path, chunk_size)
+) STRICT;
+CREATE INDEX file_hashes_by_hashed_at ON file_hashes (hashed_at);
 )sql",
 };
 static_assert(kMigrations.size() == Store::kSchemaVersion,

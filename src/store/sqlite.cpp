@@ -61,6 +61,16 @@ Statement& Statement::bind(int index, std::optional<std::int64_t> number) {
   return *this;
 }
 
+Statement& Statement::bind_blob(int index, std::span<const std::uint8_t> bytes) {
+  // sqlite3_bind_blob64 with a null pointer binds NULL: an empty span may have one.
+  if (bytes.empty()) {
+    (void)sqlite3_bind_zeroblob(statement_, index, 0);
+  } else {
+    (void)sqlite3_bind_blob64(statement_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  }
+  return *this;
+}
+
 Result<bool> Statement::step() {
   switch (sqlite3_step(statement_)) {
     case SQLITE_ROW:
@@ -92,6 +102,13 @@ std::int64_t Statement::integer(int column) const {
 std::optional<std::int64_t> Statement::optional_integer(int column) const {
   if (sqlite3_column_type(statement_, column) == SQLITE_NULL) return std::nullopt;
   return integer(column);
+}
+
+std::vector<std::uint8_t> Statement::blob(int column) const {
+  const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(statement_, column));
+  const int size = sqlite3_column_bytes(statement_, column);
+  if (data == nullptr || size <= 0) return {};
+  return {data, data + size};
 }
 
 void Database::Finalizer::operator()(sqlite3_stmt* statement) const {

@@ -11,9 +11,11 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "lp2p/result.hpp"
 
@@ -38,6 +40,8 @@ class Statement {
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, std::int64_t number);
   Statement& bind(int index, std::optional<std::int64_t> number);  // nullopt: NULL
+  // A BLOB, zero-length when `bytes` is empty (never NULL).
+  Statement& bind_blob(int index, std::span<const std::uint8_t> bytes);
 
   // Advances to the next row: true if there is one, false when done.
   Result<bool> step();
@@ -48,6 +52,7 @@ class Statement {
   [[nodiscard]] std::string text(int column) const;
   [[nodiscard]] std::int64_t integer(int column) const;
   [[nodiscard]] std::optional<std::int64_t> optional_integer(int column) const;
+  [[nodiscard]] std::vector<std::uint8_t> blob(int column) const;
 
  private:
   friend class Database;

@@ -7,30 +7,13 @@
 #include "common/ascii.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite.hpp"
+#include "store/store_db.hpp"
 
 namespace lp2p::store {
 namespace {
 
 using sqlite::Statement;
 using sqlite::Transaction;
-
-std::int64_t seconds(SystemTime t) {
-  return t.time_since_epoch().count();
-}
-
-SystemTime time_of(std::int64_t s) {
-  return SystemTime(std::chrono::seconds(s));
-}
-
-std::optional<SystemTime> time_of(std::optional<std::int64_t> s) {
-  if (!s) return std::nullopt;
-  return time_of(*s);
-}
-
-// SQLite integers are signed 64-bit: the uint64 metadata version is stored as its bit pattern.
-std::int64_t stored(std::uint64_t v) {
-  return static_cast<std::int64_t>(v);
-}
 
 constexpr const char* kPeerColumns =
     "SELECT fingerprint, display_name, model_name, state_token, metadata_version, "
@@ -42,7 +25,7 @@ KnownPeer peer_of_row(const Statement& row) {
   p.display_name = row.text(1);
   p.model_name = row.text(2);
   p.state_token = row.text(3);
-  p.metadata_version = static_cast<std::uint64_t>(row.integer(4));
+  p.metadata_version = unstored(row.integer(4));
   p.authenticated_at = time_of(row.optional_integer(5));
   p.first_seen = time_of(row.integer(6));
   p.last_seen = time_of(row.integer(7));
@@ -150,11 +133,6 @@ Result<void> ensure_state_dir(const std::filesystem::path& dir) {
 }
 
 }  // namespace
-
-struct Store::Db {
-  std::unique_ptr<sqlite::Database> db;
-  int schema_version = 0;
-};
 
 Store::Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
 Store::~Store() = default;

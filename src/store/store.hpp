@@ -1,6 +1,7 @@
 // The agent's persistent state in SQLite (`lp2p.db` in the state directory): this agent's
-// identity record, the peers it knows (and whether they are authenticated), and per-origin
-// grants (osp-brief §4.11, §6). The private key itself stays in agent-key.pem (mode 0600): the
+// identity record, the peers it knows (and whether they are authenticated), per-origin grants
+// (osp-brief §4.11, §6), and file transfer's state: a receiver's partial files and a sender's
+// cache of file hashes. The private key itself stays in agent-key.pem (mode 0600): the
 // database holds the fingerprint it belongs to.
 //
 // Durability: WAL mode, synchronous=FULL, every change one transaction, so a process killed at
@@ -13,6 +14,7 @@
 // thread-safe. Fingerprints are the 44-character base64 strings. Times are Unix seconds (UTC).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -47,11 +49,38 @@ struct Grant {
   SystemTime granted_at{};
 };
 
+// A receiver's partial file, so that an interrupted transfer resumes. Keyed by (sha256_hex,
+// size, dest_root, rel_path): the same content to the same place.
+struct PartRecord {
+  std::string sha256_hex;  // of the whole file: 64 hex digits (stored in lower case)
+  std::uint64_t size = 0;  // of the whole file
+  std::string dest_root;   // absolute path of the destination root
+  std::string rel_path;    // the final relative path, '/'-separated
+  std::string part_name;   // the part file's name in rel_path's directory
+  std::string peer;        // the sender's fingerprint (not a reference: outlives forget_peer)
+  std::uint64_t verified_bytes = 0;  // the part file's prefix known to be good
+  SystemTime updated_at{};
+};
+
+// A sender's hashes of one file, for one chunk size. Valid only while the file's dev, ino, size,
+// mtime_ns and ctime_ns are the ones recorded (anything else: the file may have changed).
+struct HashRecord {
+  std::string path;  // absolute
+  std::uint64_t chunk_size = 0;
+  std::uint64_t dev = 0, ino = 0, size = 0;
+  std::int64_t mtime_ns = 0, ctime_ns = 0;
+  std::array<std::uint8_t, 32> sha256{};   // of the whole file
+  std::vector<std::uint8_t> chunk_hashes;  // the SHA-256 of each chunk, concatenated; may be empty
+  SystemTime hashed_at{};
+};
+
 class Store {
  public:
   static constexpr std::string_view kFileName = "lp2p.db";
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static constexpr std::size_t kMaxAddresses = 8;  // per peer, most recent first
+  // Rows of the hash cache; put_hash() deletes the oldest (by hashed_at) beyond it.
+  static constexpr std::size_t kMaxHashRecords = 100'000;
 
   // Opens (creating if needed) `state_dir`/lp2p.db, mode 0600, and migrates it. Creates the
   // state directory (mode 0700) if it is missing. Errors: io_error (file system, "database is
@@ -105,6 +134,31 @@ class Store {
   Result<bool> revoke_grant(std::string_view fingerprint, std::string_view origin);
   // Deletes the grants expired at `now` (until <= now); returns how many.
   Result<std::size_t> prune_grants(SystemTime now);
+
+  // The transfer journal: a receiver's partial files. Hex digests are compared in lower case.
+  // put_part() inserts or replaces by key; invalid_argument if sha256_hex is not 64 hex digits.
+  Result<void> put_part(const PartRecord& part);
+  Result<std::optional<PartRecord>> find_part(std::string_view sha256_hex, std::uint64_t size,
+                                              std::string_view dest_root,
+                                              std::string_view rel_path);
+  Result<std::vector<PartRecord>> parts();  // all, newest first (by updated_at)
+  // False if there was no such record.
+  Result<bool> forget_part(std::string_view sha256_hex, std::uint64_t size,
+                           std::string_view dest_root, std::string_view rel_path);
+  // The records not updated since `cutoff` (updated_at < cutoff), oldest first: the part files
+  // to clean up.
+  Result<std::vector<PartRecord>> parts_older_than(SystemTime cutoff);
+
+  // The sender's hash cache. cached_hash() returns the record of (path, chunk_size) only if dev,
+  // ino, size, mtime_ns and ctime_ns all equal the stored ones; nullopt otherwise.
+  Result<std::optional<HashRecord>> cached_hash(std::string_view path, std::uint64_t chunk_size,
+                                                std::uint64_t dev, std::uint64_t ino,
+                                                std::uint64_t size, std::int64_t mtime_ns,
+                                                std::int64_t ctime_ns);
+  // Inserts or replaces by (path, chunk_size), then deletes the oldest records (by hashed_at)
+  // beyond kMaxHashRecords, in one transaction. invalid_argument if chunk_hashes is not a
+  // multiple of 32 bytes.
+  Result<void> put_hash(const HashRecord& record);
 
  private:
   struct Db;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 
+#include "transfer/file_names.hpp"
 #include "transfer/path_rules.hpp"
 
 namespace lp2p::transfer {
@@ -74,10 +75,6 @@ std::uint64_t verified_prefix(int fd, std::uint64_t part_size, const Entry& e,
 }
 
 }  // namespace
-
-std::string part_name_of(const std::string& name, const std::string& tag) {
-  return "." + name + "." + tag + ".lp2p-part";
-}
 
 Result<void> check_offer(const Offer& offer) {
   if (offer.text) {
@@ -173,7 +170,7 @@ Result<Plan> plan_receive(const Offer& offer, DestDir& dest, Journal* journal,
 
     // A part file from an earlier attempt: the journal names it; its chunks prove it.
     std::vector<std::string> part_path = file.dir;
-    part_path.push_back(part_name_of(file.name, file.part_tag));
+    part_path.push_back(part_name_for(file.name, file.part_tag));
     auto part = dest.stat_at(part_path);
     if (part && *part && S_ISREG((*part)->st_mode) && (*part)->st_size > 0) {
       auto fd = dest.open_read(part_path);

@@ -49,7 +49,4 @@ Result<void> check_offer(const Offer& offer);
 Result<Plan> plan_receive(const Offer& offer, DestDir& dest, Journal* journal,
                           const PlanOptions& options);
 
-// ".NAME.TAG.lp2p-part": the part file of a file named NAME (DestDir::open_part's naming).
-std::string part_name_of(const std::string& name, const std::string& tag);
-
 }  // namespace lp2p::transfer

@@ -37,8 +37,8 @@ SEED = None
 
 BASE = 1_700_000_000   # the writer's `now` for call N is BASE + N
 MAX_ADDRESSES = 8
-SCHEMA_VERSION = 1
-TABLES = {"identity", "peers", "peer_addresses", "grants"}
+SCHEMA_VERSION = 2
+TABLES = {"identity", "peers", "peer_addresses", "grants", "transfer_parts", "file_hashes"}
 
 
 class Model:
