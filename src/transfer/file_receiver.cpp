@@ -13,6 +13,8 @@ namespace lp2p::transfer {
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(250);
+constexpr std::size_t kInboxBlock = std::size_t{1} << 20;
+constexpr auto kGather = std::chrono::milliseconds(2);  // a slow lane still moves
 
 std::string failure_code(Errc code) {
   switch (code) {
@@ -50,13 +52,15 @@ class LaneInbox {
     std::optional<Error> error;
   };
 
-  // The next bytes; empty when `cancel` is set (checked every tick).
+  // The next bytes (a whole block, or what came within kGather); nullopt when `cancel` is set.
   std::optional<Item> next(const std::atomic<bool>& cancel) {
     std::unique_lock lock(mutex_);
-    while (chunks_.empty() && !fin_ && !error_ && !cancel.load()) {
-      changed_.wait_for(lock, kTick);
+    const auto wait_from = Clock::now();
+    while (!cancel.load() && !fin_ && !error_ && chunks_.size() < 2 &&
+           (chunks_.empty() ||
+            (chunks_.front().size() < kInboxBlock && Clock::now() - wait_from < kGather))) {
+      changed_.wait_for(lock, chunks_.empty() ? kTick : kGather);
     }
-    if (cancel.load()) return std::nullopt;
     Item item;
     if (!chunks_.empty()) {
       item.bytes = std::move(chunks_.front());
@@ -76,16 +80,27 @@ class LaneInbox {
  private:
   void arrived(std::span<const std::uint8_t> bytes, bool fin) {
     const std::lock_guard lock(mutex_);
-    if (!bytes.empty()) {
-      chunks_.emplace_back(bytes.begin(), bytes.end());
-      held_ += bytes.size();
+    // QUIC hands over a packet's worth at a time: gather them into large blocks, so the
+    // worker writes and hashes in few, large steps.
+    while (!bytes.empty()) {
+      if (chunks_.empty() || chunks_.back().size() >= kInboxBlock) {
+        chunks_.emplace_back();
+        chunks_.back().reserve(kInboxBlock);
+      }
+      std::vector<std::uint8_t>& block = chunks_.back();
+      const std::size_t take = std::min(bytes.size(), kInboxBlock - block.size());
+      block.insert(block.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
+      bytes = bytes.subspan(take);
+      held_ += take;
     }
     fin_ = fin_ || fin;
     if (!paused_ && held_ > kLaneQueueHigh) {
       paused_ = true;
       stream_.pause_reading();
     }
-    changed_.notify_all();
+    if (fin || chunks_.size() > 1 || (!chunks_.empty() && chunks_.back().size() >= kInboxBlock)) {
+      changed_.notify_all();
+    }
   }
   void reset(std::uint64_t code) {
     const std::lock_guard lock(mutex_);

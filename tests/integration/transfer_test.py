@@ -8,19 +8,50 @@ on host b (pairing on the way: the receiver shows the code, the test types it in
     (every file is "already there"); a text is printed by the receiver; a different file with
     a taken name is kept beside the old one, which stays untouched
 
+ 2. `kill -9` of the receiver at a random point of a big file (LP2P_TRANSFER_BIG bytes, default
+    256 MiB; 1 GiB with LP2P_TRANSFER_BIG=1073741824), then a new receiver and the same send:
+    the result's SHA-256 matches and less than 10 % of the file is sent again
+ 3. the same with `kill -9` of the sender (the receiver keeps running)
+ 4. 5 % random loss each way between the hosts: a 32 MB folder arrives and verifies
+ 5. a 64 MiB tmpfs as destination holding a file of ours: an offer bigger than the space left is
+    refused with "no space" before anything is written; our file is untouched, no part file
+
 Usage: /usr/bin/python3 transfer_test.py --lp2p PATH --lab tests/lab/lab [-v]
 Exits 77 (skipped) without root.
 """
 
 import hashlib
 import os
+import random
+import signal
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lp2p_it  # noqa: E402
 from lp2p_it import LabTestCase  # noqa: E402
 
 STEP_WITHIN = 30
+BIG = int(os.environ.get("LP2P_TRANSFER_BIG", str(256 << 20)))
+LOST_WITHIN = 60  # QUIC's idle timeout (25 s) ends a connection to a killed peer
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def make_file(path, size):
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(left, 8 << 20)
+            f.write(os.urandom(n))
+            left -= n
 
 
 def is_event(kind):
@@ -51,8 +82,8 @@ class TransferTest(LabTestCase):
     LAB_TAG = "xfer"
     LAB_HOSTS = 2
 
-    def receiver(self, dest):
-        r = self.lp2p("a", "receive", "receive", "--state-dir", self.state_dir("recv"), "--name",
+    def receiver(self, dest, label="receive"):
+        r = self.lp2p("a", label, "receive", "--state-dir", self.state_dir("recv"), "--name",
                       "Laptop", "--dir", dest, "--json", "--auto-accept", "trusted")
         if r.wait_event(is_event("listening"), 10) is None:
             self.fail(f"receive did not start: {r.err_text()}")
@@ -63,11 +94,123 @@ class TransferTest(LabTestCase):
                                        self.state_dir("send"), "--name", "Kitchen", "--json"],
                           stdin_pipe=True)
 
-    def finish(self, proc):
-        rc = proc.wait_exit(STEP_WITHIN)
+    def finish(self, proc, within=STEP_WITHIN):
+        rc = proc.wait_exit(within)
         if rc is None:
-            self.fail(f"{proc.label}: still running after {STEP_WITHIN} s: {proc.out_text()}")
+            self.fail(f"{proc.label}: still running after {within} s: {proc.out_text()}")
         return rc
+
+    def paired_send(self, recv, label, *args):
+        """A send whose pairing code (if the receiver shows one) is typed in."""
+        start = len(recv.events)
+        send = self.send(label, *args)
+        deadline = time.monotonic() + STEP_WITHIN
+        while time.monotonic() < deadline and send.p.poll() is None:
+            code = recv.wait_event(is_event("pairing-code"), 0.2, start)
+            if code is not None:
+                send.write_line(code[1]["code"])
+                break
+            if send.find_events(is_event("offer")):
+                break
+        return send
+
+    def received_at_least(self, recv, start, fraction):
+        """Waits until the receiver reports `fraction` of BIG received; returns the bytes."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            got = [e for _, e in recv.events[start:] if e.get("event") == "progress"]
+            if got and got[-1]["bytes"] >= fraction * BIG:
+                return got[-1]["bytes"]
+            time.sleep(0.02)
+        self.fail(f"the receiver did not get {fraction:.0%} of the file: {recv.out_text()[-2000:]}")
+        return 0
+
+    def resume_after_kill(self, kill_receiver):
+        src = os.path.join(self.tmp, "src")
+        os.makedirs(src)
+        big = os.path.join(src, "big.bin")
+        make_file(big, BIG)
+        dest = os.path.join(self.tmp, "dest")
+        recv = self.receiver(dest, "receive-1")
+        start = len(recv.events)
+        send = self.paired_send(recv, "send-1", big)
+        fraction = random.uniform(0.2, 0.8)
+        before_kill = self.received_at_least(recv, start, fraction)
+        victim = recv if kill_receiver else send
+        victim.signal(signal.SIGKILL)
+        self.note(f"killed the {'receiver' if kill_receiver else 'sender'} after "
+                  f"{before_kill / BIG:.0%} of {BIG} bytes (aimed at {fraction:.0%})")
+        victim.wait_exit(10)
+        if kill_receiver:
+            rc = self.finish(send, LOST_WITHIN)
+            self.assertNotEqual(rc, 0, "the sender reports the lost receiver")
+            recv = self.receiver(dest, "receive-2")
+        else:
+            time.sleep(1)  # the receiver writes what it still holds
+        parts = [n for n in os.listdir(dest) if n.endswith(".lp2p-part")]
+        self.assertEqual(len(parts), 1, f"the partial file is kept: {os.listdir(dest)}")
+        self.assertFalse(os.path.exists(os.path.join(dest, "big.bin")), "no partial under its name")
+        # What the receiver had got: every byte of it sent again counts against the resume.
+        had = os.stat(os.path.join(dest, parts[0])).st_size
+
+        again = self.paired_send(recv, "send-2", big)
+        self.assertEqual(self.finish(again, 120), 0, f"{again.out_text()} / {again.err_text()}")
+        done = again.find_events(is_event("done"))[-1][1]
+        resent = done["bytes_sent"] - (BIG - had)
+        self.note(f"the receiver had {had} bytes; second attempt: {done['bytes_sent']} bytes "
+                  f"sent, {done['bytes_resumed']} resumed: {resent} bytes ({resent / BIG:.1%}) "
+                  f"sent again")
+        self.assertGreater(done["bytes_resumed"], 0, "the second attempt resumed")
+        self.assertLess(resent, 0.10 * BIG, "less than 10 % of the file is sent again")
+        self.assertEqual(sha256_file(os.path.join(dest, "big.bin")), sha256_file(big))
+        self.assertEqual([n for n in os.listdir(dest) if n.endswith(".lp2p-part")], [],
+                         "the part file became the file")
+
+    def test_receiver_killed_resumes(self):
+        self.resume_after_kill(kill_receiver=True)
+
+    def test_sender_killed_resumes(self):
+        self.resume_after_kill(kill_receiver=False)
+
+    def test_five_percent_loss(self):
+        src = os.path.join(self.tmp, "src", "lossy")
+        os.makedirs(os.path.join(src, "sub"))
+        make_file(os.path.join(src, "a.bin"), 24_000_000)
+        for i in range(40):
+            make_file(os.path.join(src, "sub", f"f{i}"), 200_000)
+        dest = os.path.join(self.tmp, "dest")
+        recv = self.receiver(dest)
+        self.lab.fault("b", "loss", "5")
+        try:
+            send = self.paired_send(recv, "send-lossy", src)
+            self.assertEqual(self.finish(send, 180), 0, f"{send.out_text()} / {send.err_text()}")
+        finally:
+            self.lab.fault("b", "clear")
+        self.assertEqual(tree(os.path.join(dest, "lossy")), tree(src))
+
+    def test_tiny_filesystem_refuses_without_writing(self):
+        dest = os.path.join(self.tmp, "tiny")
+        os.makedirs(dest)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "lp2p-test", dest], check=True)
+        try:
+            mine = os.path.join(dest, "mine.bin")
+            make_file(mine, 40 << 20)
+            before = sha256_file(mine)
+            src = os.path.join(self.tmp, "src")
+            os.makedirs(src)
+            make_file(os.path.join(src, "too-big.bin"), 48 << 20)
+            recv = self.receiver(dest)
+            send = self.paired_send(recv, "send-big", os.path.join(src, "too-big.bin"))
+            rc = self.finish(send)
+            self.assertEqual(rc, 1, send.out_text())
+            errors = send.find_events(is_event("error"))
+            self.assertTrue(errors and "free" in errors[-1][1]["message"], send.out_text())
+            self.assertEqual(sorted(os.listdir(dest)), ["mine.bin"], "nothing written")
+            self.assertEqual(sha256_file(mine), before, "our file is untouched")
+        finally:
+            for p in self.procs:
+                p.stop()
+            subprocess.run(["umount", "-l", dest], check=False)
 
     def test_folder_text_resend_and_name_clash(self):
         src = os.path.join(self.tmp, "src", "holiday")
@@ -86,11 +229,8 @@ class TransferTest(LabTestCase):
         dest = os.path.join(self.tmp, "dest")
         recv = self.receiver(dest)
 
-        start = len(recv.events)
-        send = self.send("send-1", src)
-        code = recv.wait_event(is_event("pairing-code"), STEP_WITHIN, start)
-        self.assertIsNotNone(code, f"the receiver shows a code: {recv.out_text()}")
-        send.write_line(code[1]["code"])
+        send = self.paired_send(recv, "send-1", src)
+        self.assertTrue(recv.find_events(is_event("pairing-code")), "paired on the way")
         self.assertEqual(self.finish(send), 0, f"{send.out_text()} / {send.err_text()}")
         skipped = send.find_events(is_event("skipped"))
         self.assertTrue(any("link" in e["message"] for _, e in skipped), send.out_text())
