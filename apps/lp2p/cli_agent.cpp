@@ -100,11 +100,14 @@ void CliConsent::ask_pairing_code(const PairingCodeRequest& request,
     }
     return;
   }
-  printer_.event("code-needed", {{"peer", request.peer.name}, {"fingerprint", request.peer.id}},
-                 (request.retry_reason.empty() ? "" : request.retry_reason + "\n") +
-                     "Type the code shown on " + request.peer.name + ": ");
-  // Read on a thread of our own: the agent's loop must not wait for a person.
-  std::thread([reply = std::move(reply)] {
+  // Read on a thread of our own (the agent's loop must not wait for a person), one question at
+  // a time: a group send may pair with several devices, and each code must go to its own.
+  std::thread([this, request, reply = std::move(reply)] {
+    static std::mutex asking;
+    const std::lock_guard one_at_a_time(asking);
+    printer_.event("code-needed", {{"peer", request.peer.name}, {"fingerprint", request.peer.id}},
+                   (request.retry_reason.empty() ? "" : request.retry_reason + "\n") +
+                       "Type the code shown on " + request.peer.name + ": ");
     std::string line;
     if (std::getline(std::cin, line)) {
       reply(line);

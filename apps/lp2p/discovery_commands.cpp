@@ -26,8 +26,8 @@
 #include "discovery/dns_sd_provider.hpp"
 #include "mdns/interfaces.hpp"
 #include "pairing_ui.hpp"
-#include "peer_trust.hpp"
 #include "peer_address.hpp"
+#include "peer_trust.hpp"
 #include "qr_terminal.hpp"
 
 namespace lp2p::cli {

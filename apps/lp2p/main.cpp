@@ -22,12 +22,13 @@ namespace {
 using AddCommand = void (*)(CLI::App&, const lp2p::cli::Io&, int&);
 
 // Every subcommand of `lp2p`. Adding one (advertise, discover, pair, send...) is one line here.
-constexpr std::array<AddCommand, 9> kCommands{
-    &lp2p::cli::add_receive_command,   &lp2p::cli::add_send_command,
-    &lp2p::cli::add_advertise_command, &lp2p::cli::add_discover_command,
-    &lp2p::cli::add_info_command,      &lp2p::cli::add_pair_command,
-    &lp2p::cli::add_peers_command,     &lp2p::cli::add_ticket_command,
-    &lp2p::cli::add_wire_command,
+constexpr std::array<AddCommand, 12> kCommands{
+    &lp2p::cli::add_receive_command,  &lp2p::cli::add_send_command,
+    &lp2p::cli::add_share_command,    &lp2p::cli::add_pull_command,
+    &lp2p::cli::add_chat_command,     &lp2p::cli::add_advertise_command,
+    &lp2p::cli::add_discover_command, &lp2p::cli::add_info_command,
+    &lp2p::cli::add_pair_command,     &lp2p::cli::add_peers_command,
+    &lp2p::cli::add_ticket_command,   &lp2p::cli::add_wire_command,
 };
 
 constexpr const char* kFooter = R"(

@@ -15,6 +15,7 @@
 #include "transfer/path_rules.hpp"
 #include "transfer/receive_plan.hpp"
 #include "transfer_commands.hpp"
+#include "transfer_runs.hpp"
 
 namespace lp2p::cli {
 namespace {
@@ -59,14 +60,7 @@ class Session {
   // One connection: its transport, its offer. Runs on a thread of its own.
   void serve(Connection connection) {
     const std::string peer = connection.peer().name;
-    auto transport = QuicTransport::open(connection);
-    if (!transport) return report_error(peer, transport.error().message);
-    auto ready = transport->ready();
-    if (ready.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-      return report_error(peer, "the transfer connection did not open");
-    }
-    if (auto r = ready.get(); !r) return report_error(peer, r.error().message);
-    auto link = transfer::TransferLink::accept(*transport, std::chrono::seconds(30));
+    auto link = accept_exchange(connection);
     if (!link) return report_error(peer, link.error().message);
     track(*link);
     auto message = (*link)->control().receive(std::chrono::minutes(2));
@@ -160,46 +154,9 @@ class Session {
       ++completed_;
       return;
     }
-    transfer::PlanOptions plan_options;
-    plan_options.peer = connection.peer().id;
-    auto plan = transfer::plan_receive(offer, dest_, journal_, plan_options);
-    if (!plan) {
-      const std::string code = plan.error().code == Errc::no_space   ? "no-space"
-                               : plan.error().code == Errc::io_error ? "io"
-                                                                     : "limit";
-      transfer::refuse_offer(link, offer, code, plan.error().message);
-      return report_error(peer, "refused: " + plan.error().message);
-    }
-    transfer::SinkContext context{&dest_, journal_, connection.peer().id, options_.overwrite};
-    ProgressView view(printer_, peer, false);
-    auto report = transfer::receive_files(link, offer, std::move(*plan), context, view);
-    printer_.end_status();
-    if (!report) {
-      return report_error(
-          peer, report.error().message + "; what arrived is kept: the same transfer again resumes");
-    }
-    const double rate =
-        report->seconds > 0 ? static_cast<double>(report->bytes) / report->seconds : 0;
-    std::string text =
-        "Received from " + peer + ": " + std::to_string(report->files_saved) + " file(s), " +
-        human_bytes(report->bytes) + " in " + human_duration(report->seconds) + " (" +
-        human_bytes(static_cast<std::uint64_t>(rate)) + "/s) into " + dest_.root().string();
-    if (report->files_have > 0) {
-      text += "; " + std::to_string(report->files_have) + " already there";
-    }
-    if (report->files_failed > 0) text += "; " + std::to_string(report->files_failed) + " FAILED";
-    printer_.event("done",
-                   {{"peer", peer},
-                    {"files", report->files_saved},
-                    {"have", report->files_have},
-                    {"failed", report->files_failed},
-                    {"bytes", report->bytes},
-                    {"bytes_resumed", report->bytes_resumed},
-                    {"seconds", report->seconds},
-                    {"rate", rate},
-                    {"dir", dest_.root().string()}},
-                   text);
-    (report->files_failed > 0 ? failed_ : completed_) += 1;
+    const int code = receive_offer(printer_, link, connection.peer(), offer, dest_, journal_,
+                                   options_.overwrite);
+    (code == kExitOk ? completed_ : failed_) += 1;
   }
 
   EventPrinter& printer_;

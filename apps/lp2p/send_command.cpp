@@ -12,6 +12,7 @@
 #include "transfer/file_sender.hpp"
 #include "transfer/sources.hpp"
 #include "transfer_commands.hpp"
+#include "transfer_runs.hpp"
 
 namespace lp2p::cli {
 namespace {
@@ -53,95 +54,42 @@ transfer::TransferId random_id() {
   return id;
 }
 
-int exit_code_of(const Error& error) {
-  switch (error.code) {
-    case Errc::refused:
-      return kExitDeclined;
-    case Errc::closed:
-      return interrupted() ? kExitInterrupted : kExitError;
-    default:
-      return kExitError;
-  }
-}
-
-// Sends to one peer: connect, open the transport, the exchange. Returns the exit status.
+// Sends to one peer: connect, open the exchange, offer. Returns the exit status.
 int send_to(Agent& agent, CliConsent& consent, EventPrinter& printer, const std::string& peer,
             const transfer::SourceSet& sources, const transfer::Offer& offer,
             const SendOptions& options, std::vector<std::shared_ptr<transfer::TransferLink>>& links,
             std::mutex& links_mutex) {
-  auto fail = [&](int code, const std::string& message) {
-    printer.event("error", {{"peer", peer}, {"message", message}, {"exit", code}},
-                  "lp2p send: " + peer + ": " + message);
-    return code;
-  };
-  auto connection = connect_to(agent, consent, peer, std::string(transfer::kFilesOrigin),
-                               std::chrono::seconds(options.timeout));
-  if (!connection) {
-    return fail(interrupted() ? kExitInterrupted : kExitUnreachable, connection.error().message);
-  }
-  const std::string name = connection->peer().name;
-  printer.event("connected", {{"peer", name}, {"fingerprint", connection->peer().id}},
-                "Connected to " + name + ".");
-  auto transport = QuicTransport::open(*connection);
-  if (!transport) return fail(kExitUnreachable, transport.error().message);
-  auto ready = transport->ready();
-  if (ready.wait_for(std::chrono::seconds(options.timeout)) != std::future_status::ready) {
-    return fail(kExitUnreachable, "the transfer connection did not open in time");
-  }
-  if (auto r = ready.get(); !r) return fail(kExitUnreachable, r.error().message);
-  auto link = transfer::TransferLink::open(*transport, std::chrono::seconds(options.timeout));
-  if (!link) return fail(kExitError, link.error().message);
+  Exchange exchange = open_exchange(agent, consent, printer, "lp2p send", peer,
+                                    std::chrono::seconds(options.timeout));
+  if (!exchange.link) return exchange.exit_code;
   {
     const std::lock_guard lock(links_mutex);
-    links.push_back(*link);
+    links.push_back(exchange.link);
   }
+  const std::string name = exchange.connection.peer().name;
   printer.event("offer",
                 {{"peer", name},
                  {"files", sources.file_count()},
                  {"bytes", sources.total_bytes()},
                  {"text", offer.text.has_value()}},
                 "Offered to " + name + "; waiting for an answer...");
+  int code = kExitOk;
   if (offer.text) {
-    auto sent = transfer::send_text(**link, offer);
-    (*link)->close();
-    if (!sent) return fail(exit_code_of(sent.error()), sent.error().message);
-    printer.event("done", {{"peer", name}, {"bytes", offer.text->size()}},
-                  "Text delivered to " + name + ".");
-    connection->close();
-    return kExitOk;
+    auto sent = transfer::send_text(*exchange.link, offer);
+    if (sent) {
+      printer.event("done", {{"peer", name}, {"bytes", offer.text->size()}},
+                    "Text delivered to " + name + ".");
+    } else {
+      code = exit_code_of(sent.error());
+      printer.event("error", {{"peer", name}, {"message", sent.error().message}, {"exit", code}},
+                    "lp2p send: " + name + ": " + sent.error().message);
+    }
+  } else {
+    code = send_offer(printer, *exchange.link, name, sources, offer);
   }
-  ProgressView view(printer, name, true);
-  auto report = transfer::send_files(**link, sources, offer, view);
-  printer.end_status();
-  (*link)->close();
-  connection->close();
-  if (!report) {
-    std::string message = report.error().message;
-    if (interrupted()) message = "interrupted; what arrived is kept: run the same command again";
-    return fail(exit_code_of(report.error()), message);
-  }
-  const double rate =
-      report->seconds > 0 ? static_cast<double>(report->bytes) / report->seconds : 0;
-  std::string text = "Sent to " + name + ": " + std::to_string(report->files_saved) + " file(s), " +
-                     human_bytes(report->bytes) + " in " + human_duration(report->seconds) + " (" +
-                     human_bytes(static_cast<std::uint64_t>(rate)) + "/s)";
-  if (report->files_have > 0) {
-    text += "; " + std::to_string(report->files_have) + " already there";
-  }
-  if (report->bytes_resumed > 0) text += "; " + human_bytes(report->bytes_resumed) + " resumed";
-  if (report->files_failed > 0) text += "; " + std::to_string(report->files_failed) + " FAILED";
-  printer.event("done",
-                {{"peer", name},
-                 {"files", report->files_saved},
-                 {"have", report->files_have},
-                 {"failed", report->files_failed},
-                 {"bytes", sources.total_bytes()},
-                 {"bytes_sent", report->bytes},
-                 {"bytes_resumed", report->bytes_resumed},
-                 {"seconds", report->seconds},
-                 {"rate", rate}},
-                text);
-  return report->files_failed > 0 ? kExitPartial : kExitOk;
+  exchange.link->close();
+  exchange.connection.close();
+  return code;
 }
 
 int run_send(const SendOptions& options, const Io& io) {

@@ -1,5 +1,5 @@
-// `lp2p send` and `lp2p receive`: files, folders and texts between paired devices
-// (docs/transfer.md), with the exit statuses their --help documents.
+// `lp2p send`, `receive`, `share`, `pull` and `chat`: files, folders and texts between paired
+// devices (docs/transfer.md), with the exit statuses their --help documents.
 #pragma once
 
 #include "wire_command.hpp"
@@ -20,5 +20,8 @@ inline constexpr int kExitInterrupted = 130;  // Ctrl-C: what arrived is kept; r
 
 void add_send_command(CLI::App& app, const Io& io, int& exit_code);
 void add_receive_command(CLI::App& app, const Io& io, int& exit_code);
+void add_share_command(CLI::App& app, const Io& io, int& exit_code);
+void add_pull_command(CLI::App& app, const Io& io, int& exit_code);
+void add_chat_command(CLI::App& app, const Io& io, int& exit_code);
 
 }  // namespace lp2p::cli

@@ -16,6 +16,12 @@ on host b (pairing on the way: the receiver shows the code, the test types it in
  5. a 64 MiB tmpfs as destination holding a file of ours: an offer bigger than the space left is
     refused with "no space" before anything is written; our file is untouched, no part file
 
+ 6. a group send to three devices at once: one answer and one result each, all verified
+ 7. share and pull: the shared device lists and pulls (a second pull of the same moves nothing);
+    a path through a symbolic link is refused; a third device, not the one shared with, gets
+    nothing
+ 8. chat: lines typed on one side are printed on the other, both ways
+
 Usage: /usr/bin/python3 transfer_test.py --lp2p PATH --lab tests/lab/lab [-v]
 Exits 77 (skipped) without root.
 """
@@ -272,6 +278,131 @@ class TransferTest(LabTestCase):
             self.assertEqual(f.read(), b"mine")
         with open(os.path.join(dest, "one (1)"), "rb") as f:
             self.assertEqual(f.read(), b"another")
+
+
+class GroupShareChatTest(LabTestCase):
+    """Host a sends or shares; b, c, d receive or pull."""
+    LAB_TAG = "xfer4"
+    LAB_HOSTS = 4
+
+    def receiver(self, host, dest):
+        r = self.lp2p(host, f"receive-{host}", "receive", "--state-dir",
+                      self.state_dir(f"recv-{host}"), "--name", f"Laptop-{host}", "--dir", dest,
+                      "--json", "--auto-accept", "trusted")
+        if r.wait_event(is_event("listening"), 10) is None:
+            self.fail(f"receive on {host} did not start: {r.err_text()}")
+        return r
+
+    def cli(self, host, label, state, *args, stdin=False):
+        return self.start(host, label, [lp2p_it.LP2P, *args, "--state-dir", self.state_dir(state),
+                                        "--json"], stdin_pipe=stdin)
+
+    def finish(self, proc, within=STEP_WITHIN):
+        rc = proc.wait_exit(within)
+        if rc is None:
+            self.fail(f"{proc.label}: still running after {within} s: {proc.out_text()}")
+        return rc
+
+    def pair_by_text(self, recv, host, sender_state, sender_host="a", name="Kitchen"):
+        """Pairs `sender_state` with the receiver on `host` by sending it a text."""
+        start = len(recv.events)
+        send = self.cli(sender_host, f"pair-{host}-{sender_state}", sender_state, "send",
+                        f"Laptop-{host}", "--text", "hello", "--name", name, stdin=True)
+        code = recv.wait_event(is_event("pairing-code"), STEP_WITHIN, start)
+        self.assertIsNotNone(code, recv.out_text())
+        send.write_line(code[1]["code"])
+        self.assertEqual(self.finish(send), 0, send.out_text())
+
+    def test_group_send_to_three(self):
+        src = os.path.join(self.tmp, "talk.bin")
+        make_file(src, 20_000_000)
+        want = sha256_file(src)
+        recvs = {h: self.receiver(h, os.path.join(self.tmp, f"dest-{h}")) for h in "bcd"}
+        for h, r in recvs.items():
+            self.pair_by_text(r, h, "sender")
+        send = self.cli("a", "group", "sender", "send", "--group", "Laptop-b,Laptop-c,Laptop-d",
+                        src, "--name", "Kitchen")
+        self.assertEqual(self.finish(send, 90), 0, f"{send.out_text()} / {send.err_text()}")
+        done = {e["peer"]: e for _, e in send.find_events(is_event("done"))}
+        self.assertEqual(sorted(done), ["Laptop-b", "Laptop-c", "Laptop-d"], send.out_text())
+        accepted = {e["peer"] for _, e in send.find_events(is_event("accepted"))}
+        self.assertEqual(accepted, set(done), "one answer per peer")
+        for h in "bcd":
+            self.assertEqual(done[f"Laptop-{h}"]["bytes_sent"], 20_000_000)
+            self.assertEqual(sha256_file(os.path.join(self.tmp, f"dest-{h}", "talk.bin")), want)
+
+    def test_share_and_pull(self):
+        shared = os.path.join(self.tmp, "shared")
+        os.makedirs(os.path.join(shared, "day2"))
+        make_file(os.path.join(shared, "beach.jpg"), 3_000_000)
+        make_file(os.path.join(shared, "day2", "a.jpg"), 1_000_000)
+        outside = os.path.join(self.tmp, "outside")
+        os.makedirs(outside)
+        with open(os.path.join(outside, "secret"), "w") as f:
+            f.write("no")
+        os.symlink(outside, os.path.join(shared, "link"))
+        # a pairs with b (b sends a text to a's receiver), then shares with b only.
+        recv = self.lp2p("a", "receive-a", "receive", "--state-dir", self.state_dir("a"), "--name",
+                         "Laptop-a", "--dir", os.path.join(self.tmp, "in-a"), "--json",
+                         "--auto-accept", "trusted")
+        self.assertIsNotNone(recv.wait_event(is_event("listening"), 10))
+        self.pair_by_text(recv, "a", "b", sender_host="b", name="Phone")
+        self.pair_by_text(recv, "a", "c", sender_host="c", name="Tablet")
+        recv.stop()
+        share = self.cli("a", "share", "a", "share", shared, "--for", "Phone", "--name",
+                         "Laptop-a", "--minutes", "5")
+        self.assertIsNotNone(share.wait_event(is_event("sharing"), 10), share.out_text())
+
+        listing = self.cli("b", "list", "b", "pull", "Laptop-a", "--list", "--name", "Phone")
+        self.assertEqual(self.finish(listing), 0, listing.out_text())
+        paths = sorted(e["path"] for _, e in listing.find_events(is_event("entry")))
+        self.assertEqual(paths, ["beach.jpg", "day2", "day2/a.jpg"], "everything shared; no link")
+
+        dest = os.path.join(self.tmp, "pulled")
+        pull = self.cli("b", "pull", "b", "pull", "Laptop-a", "beach.jpg", "day2", "--dir", dest,
+                        "--name", "Phone")
+        self.assertEqual(self.finish(pull), 0, f"{pull.out_text()} / {pull.err_text()}")
+        for rel in ("beach.jpg", os.path.join("day2", "a.jpg")):
+            self.assertEqual(sha256_file(os.path.join(dest, rel)),
+                             sha256_file(os.path.join(shared, rel)))
+        again = self.cli("b", "pull-again", "b", "pull", "Laptop-a", ".", "--dir", dest,
+                         "--name", "Phone")
+        self.assertEqual(self.finish(again), 0, again.out_text())
+        self.assertEqual(again.find_events(is_event("done"))[-1][1]["bytes"], 0, "all there")
+
+        escape = self.cli("b", "escape", "b", "pull", "Laptop-a", "link/secret", "--dir", dest,
+                          "--name", "Phone")
+        self.assertEqual(self.finish(escape), 4, escape.out_text())
+        self.assertFalse(os.path.exists(os.path.join(dest, "link")))
+
+        other = self.cli("c", "other", "c", "pull", "Laptop-a", "beach.jpg", "--dir",
+                         os.path.join(self.tmp, "other"), "--name", "Tablet", "--timeout", "8")
+        self.assertNotEqual(self.finish(other), 0, other.out_text())
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "other", "beach.jpg")))
+
+    def test_chat(self):
+        recv = self.lp2p("a", "receive-a", "receive", "--state-dir", self.state_dir("a"), "--name",
+                         "Laptop-a", "--dir", os.path.join(self.tmp, "in-a"), "--json",
+                         "--auto-accept", "trusted")
+        self.assertIsNotNone(recv.wait_event(is_event("listening"), 10))
+        self.pair_by_text(recv, "a", "b", sender_host="b", name="Phone")
+        recv.stop()
+        wait = self.cli("a", "chat-wait", "a", "chat", "--wait", "--name", "Laptop-a", stdin=True)
+        self.assertIsNotNone(wait.wait_event(is_event("waiting"), 10), wait.out_text())
+        talk = self.cli("b", "chat", "b", "chat", "Laptop-a", "--name", "Phone", stdin=True)
+        self.assertIsNotNone(talk.wait_event(is_event("open"), STEP_WITHIN), talk.out_text())
+        talk.write_line("hello from the phone ✓")
+        got = wait.wait_event(is_event("message"), 10)
+        self.assertIsNotNone(got, wait.out_text())
+        self.assertEqual(got[1]["text"], "hello from the phone ✓")
+        self.assertEqual(got[1]["peer"], "Phone")
+        wait.write_line("hi back")
+        got = talk.wait_event(is_event("message"), 10)
+        self.assertIsNotNone(got, talk.out_text())
+        self.assertEqual(got[1]["text"], "hi back")
+        talk.p.stdin.close()  # Ctrl-D
+        self.assertEqual(self.finish(talk), 0, talk.out_text())
+        self.assertEqual(self.finish(wait), 0, wait.out_text())
 
 
 if __name__ == "__main__":
