@@ -466,3 +466,58 @@ def remove_stale(lab_script, prefix_base, shm_pattern=None, on_dir=None):
             if on_dir:
                 on_dir(path)
             shutil.rmtree(path, ignore_errors=True)
+
+
+def start_nginx(lab, host, d, data_dir, port, log_dir, san_ips, role="server"):
+    """nginx serving data_dir over HTTPS on `port` in lab host `host`: own configuration in d,
+    one process (daemon off, master_process off), TLS 1.3 only, a fresh self-signed P-256
+    certificate for the IP addresses san_ips, sendfile on. Returns (Server, certificate path);
+    it is listening when this returns."""
+    for sub in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    key = os.path.join(d, "key.pem")
+    cert = os.path.join(d, "cert.pem")
+    san = ",".join(f"IP:{ip}" for ip in san_ips)
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=lp2p-bench", "-addext",
+                        f"subjectAltName={san}"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    if r.returncode != 0:
+        raise MeasurementError("openssl req failed: " + r.stdout.decode(errors="replace"))
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""# written by bench/benchlib.py
+daemon off;
+master_process off;
+worker_processes 1;
+error_log {d}/error.log warn;
+pid {d}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/tmp/body;
+    proxy_temp_path {d}/tmp/proxy;
+    fastcgi_temp_path {d}/tmp/fastcgi;
+    uwsgi_temp_path {d}/tmp/uwsgi;
+    scgi_temp_path {d}/tmp/scgi;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 5;
+    server {{
+        listen {port} ssl;
+        listen [::]:{port} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.3;
+        root {data_dir};
+        location / {{ }}
+    }}
+}}
+""")
+    nginx = Server(lab, host, "nginx", ["nginx", "-e", os.path.join(d, "error.log"), "-p", d + "/",
+                                        "-c", conf], log_dir, json_lines=False, role=role)
+    nginx.stderr_path = os.path.join(d, "error.log")
+    nginx.wait_tcp_listen(port)
+    return nginx, cert

@@ -58,7 +58,8 @@ import time
 
 from benchlib import (GIB, SKIP, Lab, MeasurementError, Server, cpu_busy_percent, csv_choice,
                       default_lp2p, dist, human_bytes, json_lines, launcher_cpu_ms, loadavg,
-                      make_random_file, p90, parse_size, run_client, stderr_of, tool_version)
+                      make_random_file, p90, parse_size, run_client, start_nginx, stderr_of,
+                      tool_version)
 from benchlib import remove_stale as remove_stale_labs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -133,54 +134,9 @@ class Bench:
 
     # ---- nginx HTTPS -> curl -------------------------------------------------------------------
     def start_nginx(self, data_dir):
-        d = os.path.join(self.work, "nginx")
-        for sub in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"):
-            os.makedirs(os.path.join(d, sub), exist_ok=True)
-        key = os.path.join(d, "key.pem")
-        cert = self.cert = os.path.join(d, "cert.pem")
-        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
-                            "-days", "2", "-subj", "/CN=lp2p-bench", "-addext",
-                            f"subjectAltName=IP:127.0.0.1,IP:{self.lab.addr['a']}"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
-        if r.returncode != 0:
-            raise MeasurementError("openssl req failed: " + r.stdout.decode(errors="replace"))
-        conf = os.path.join(d, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""# written by bench/transport_bench.py
-daemon off;
-master_process off;
-worker_processes 1;
-error_log {d}/error.log warn;
-pid {d}/nginx.pid;
-events {{ worker_connections 64; }}
-http {{
-    access_log {d}/access.log;
-    client_body_temp_path {d}/tmp/body;
-    proxy_temp_path {d}/tmp/proxy;
-    fastcgi_temp_path {d}/tmp/fastcgi;
-    uwsgi_temp_path {d}/tmp/uwsgi;
-    scgi_temp_path {d}/tmp/scgi;
-    default_type application/octet-stream;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_timeout 5;
-    server {{
-        listen {PORT_HTTPS} ssl;
-        listen [::]:{PORT_HTTPS} ssl;
-        ssl_certificate {cert};
-        ssl_certificate_key {key};
-        ssl_protocols TLSv1.3;
-        root {data_dir};
-        location / {{ }}
-    }}
-}}
-""")
-        self.nginx = Server(self.lab, "a", "nginx", ["nginx", "-e", os.path.join(d, "error.log"),
-                                                     "-p", d + "/", "-c", conf],
-                            self.logs, json_lines=False)
-        self.nginx.stderr_path = os.path.join(d, "error.log")
-        self.nginx.wait_tcp_listen(PORT_HTTPS)
+        self.nginx, self.cert = start_nginx(self.lab, "a", os.path.join(self.work, "nginx"),
+                                            data_dir, PORT_HTTPS, self.logs,
+                                            ["127.0.0.1", self.lab.addr["a"]])
 
     def curl_tls(self):
         """curl verifying nginx's self-signed certificate (its subjectAltName holds the lab's
