@@ -961,11 +961,11 @@ def main():
                       "runs": args.runs, "plan": [run_key(p, t) for p, t in args.plan],
                       "pin": args.pin, "send_cpu": args.send_cpu, "recv_cpu": args.recv_cpu},
            "skipped": [], "errors": []}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     preflight(args, res)
     res["config"]["plan"] = [run_key(p, t) for p, t in args.plan]
     res["environment"] = environment(args)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, on_signal)
     remove_stale(args.lab, PREFIX_BASE, rf"{SHM_PREFIX}-(\d+)", on_dir=unmount)
     pid = os.getpid()
     parts = {p for p, _ in args.plan}
@@ -1021,6 +1021,8 @@ def main():
         interrupted = str(e) or "SIGINT"
         res["errors"].append(f"interrupted ({interrupted})")
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # a second signal must not cut the clean-up short
         bench.stop_servers()
         lab.down()
         if mounted:
