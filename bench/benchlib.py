@@ -344,6 +344,7 @@ class Client:
         self.err_path = os.path.join(log_dir, label + ".stderr")
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.t0 = time.monotonic()
+            self.t0_epoch = time.time()  # to compare with time stamps in a tool's output
             self.popen = subprocess.Popen(lab.argv(host, role, cmd), stdin=subprocess.DEVNULL,
                                           stdout=out, stderr=err, start_new_session=True,
                                           cwd=cwd, env=env)

@@ -145,6 +145,35 @@ def wait_no_children(pid, timeout=5.0):
         time.sleep(0.01)
 
 
+def whole_transfer(what, done, expect_bytes):
+    """A 'done' event of lp2p send must stand for a whole transfer: every byte sent, nothing
+    skipped as already there or resumed (each run starts with an empty directory), no failure."""
+    problems = []
+    sent = done.get("bytes_sent")
+    if isinstance(sent, int) and sent < expect_bytes:
+        problems.append(f"bytes_sent {sent} < {expect_bytes}")
+    for key in ("have", "bytes_resumed", "failed"):
+        if done.get(key):
+            problems.append(f"{key} {done[key]}")
+    if problems:
+        raise MeasurementError(f"{what}: not a whole transfer: {', '.join(problems)}")
+
+
+def phases(events, t0_epoch, wall):
+    """Where lp2p send's wall time went, from its events' "time" stamps (seconds since the
+    epoch): process start -> first 'connected' (start-up, finding the peer over mDNS, QUIC),
+    -> last 'done' (offer, transfer, the receiver's checks), -> process exit."""
+    def first(kind, last=False):
+        ts = [o["time"] for o in events if o.get("event") == kind
+              and isinstance(o.get("time"), (int, float))]
+        return (max(ts) if last else min(ts)) if ts else None
+    conn, done = first("connected"), first("done", last=True)
+    if conn is None or done is None:
+        return None
+    return {"to_connected_s": conn - t0_epoch, "connected_to_done_s": done - conn,
+            "done_to_exit_s": wall - (done - t0_epoch)}
+
+
 # ------------------------------------------------------------------------------------------------
 # The benchmark
 
@@ -511,23 +540,20 @@ Subsystem sftp internal-sftp
                     "--name", SENDER_NAME, "--json"], self.logs, role=role)
         rc, cpu, wall, out = c.wait(timeout)
         events = json_lines(out)
-        return rc, cpu, wall, events
+        return rc, cpu, wall, events, c.t0_epoch
 
     def run_lp2p_one(self, path, expect_bytes, timeout, check):
         recv = self.start_receiver("b", "recv")
         try:
             label = self.label("lp2p-send")
-            rc, cpu_s, wall, events = self.lp2p_send([receiver_name("b")], path, label, timeout,
-                                                     "send")
+            rc, cpu_s, wall, events, t0 = self.lp2p_send([receiver_name("b")], path, label,
+                                                         timeout, "send")
             done = [o for o in events if o.get("event") == "done"]
             if rc != 0 or not done:
                 errs = [o.get("message") for o in events if o.get("event") == "error"]
                 raise MeasurementError(f"lp2p send: exit {rc}: "
                                        f"{errs[-1] if errs else stderr_of(self.logs, label)}")
-            sent = done[-1].get("bytes_sent")
-            if isinstance(sent, int) and sent < expect_bytes:
-                raise MeasurementError(f"lp2p send: bytes_sent {sent} < {expect_bytes}: not a "
-                                       "whole transfer (resumed or deduplicated?)")
+            whole_transfer("lp2p send", done[-1], expect_bytes)
             rdone, cpu_r = self.finish_receiver(recv, "b", expect_bytes)
         finally:
             recv.stop(signal.SIGINT)
@@ -536,7 +562,8 @@ Subsystem sftp internal-sftp
         d = done[-1]
         return {"wall_s": wall, "cpu_send_s": cpu_s, "cpu_recv_s": cpu_r,
                 "send_seconds": d.get("seconds"), "bytes_sent": d.get("bytes_sent"),
-                "receive_seconds": rdone.get("seconds"), "done": d}
+                "receive_seconds": rdone.get("seconds"), "phases": phases(events, t0, wall),
+                "done": d}
 
     def run_lp2p(self):
         r = self.run_lp2p_one(self.big, self.args.bytes, self.timeout_bytes(self.args.bytes),
@@ -557,7 +584,7 @@ Subsystem sftp internal-sftp
                 recvs[h] = self.start_receiver(h, None)
             label = self.label("lp2p-send-group")
             n = len(GROUP_HOSTS)
-            rc, cpu_s, wall, events = self.lp2p_send(
+            rc, cpu_s, wall, events, t0 = self.lp2p_send(
                 [receiver_name(h) for h in GROUP_HOSTS], self.big, label,
                 self.timeout_bytes(self.args.bytes * n), None)
             done = {o.get("peer"): o for o in events if o.get("event") == "done"}
@@ -566,11 +593,8 @@ Subsystem sftp internal-sftp
             if rc != 0 or len(done) != n:
                 raise MeasurementError(f"lp2p send --group: exit {rc}, {len(done)} of {n} peers "
                                        f"done: {'; '.join(errs) or stderr_of(self.logs, label)}")
-            short = {p: d.get("bytes_sent") for p, d in done.items()
-                     if isinstance(d.get("bytes_sent"), int) and d["bytes_sent"] < self.args.bytes}
-            if short:
-                raise MeasurementError(f"lp2p send --group: bytes_sent below {self.args.bytes} "
-                                       f"for {short}: not whole transfers")
+            for p, d in done.items():
+                whole_transfer(f"lp2p send --group ({p})", d, self.args.bytes)
             cpu_r = 0.0
             for h, r in recvs.items():
                 cpu_r += self.finish_receiver(r, h, self.args.bytes)[1]
@@ -581,7 +605,8 @@ Subsystem sftp internal-sftp
             self.check_big(f"lp2p group ({h})", os.path.join(self.dest(h), "big.bin"))
             clean_dir(self.dest(h))
         return {"bytes": self.args.bytes * n, "peers": n, "wall_s": wall, "cpu_send_s": cpu_s,
-                "cpu_recv_s": cpu_r, "send_seconds": {p: d.get("seconds") for p, d in done.items()},
+                "cpu_recv_s": cpu_r, "phases": phases(events, t0, wall),
+                "send_seconds": {p: d.get("seconds") for p, d in done.items()},
                 "bytes_sent": {p: d.get("bytes_sent") for p, d in done.items()}}
 
     def stop_servers(self):
@@ -629,6 +654,10 @@ def measure(bench, plan, res):
             extra = ""
             if tool == "lp2p" and isinstance(r.get("send_seconds"), (int, float)):
                 extra = f", sender's seconds {r['send_seconds']:.2f}"
+            if tool == "lp2p" and r.get("phases"):
+                p = r["phases"]
+                extra += (f" (start -> connected {p['to_connected_s']:.2f} s, -> done "
+                          f"{p['connected_to_done_s']:.2f} s, -> exit {p['done_to_exit_s']:.2f} s)")
             if tool == "wormhole" and r.get("path"):
                 extra = f", {r['path']} path"
             print(f"  run {i + 1}/{args.runs} {key:14} {rate}  wall {r['wall_s']:.2f} s  CPU send "
@@ -656,6 +685,10 @@ def summarize(part, tool, runs):
             v = [(r["files"] if part == "tree" else r["bytes"] / 1e9) / r["send_seconds"]
                  for r in runs if r.get("send_seconds")]
             s["rate_from_sender_seconds"] = dist(v)
+    if tool == "lp2p":
+        ph = [r["phases"] for r in runs if r.get("phases")]
+        if ph:
+            s["phases_median_s"] = {k: statistics.median(p[k] for p in ph) for k in ph[0]}
     if tool == "wormhole":
         s["paths"] = sorted({str(r.get("path")) for r in runs})
     return s
@@ -748,6 +781,12 @@ def report(res):
                            + (f"{v['median']:.0f} files/s" if part == "tree"
                               else f"{v['median']:.3f} GB/s")
                            + " (without process start and finding the peer)")
+            if "phases_median_s" in s:
+                p = s["phases_median_s"]
+                out.append(f"  {'':20} lp2p's wall time, medians: start -> connected "
+                           f"{p['to_connected_s']:.2f} s, connected -> done "
+                           f"{p['connected_to_done_s']:.2f} s, done -> exit "
+                           f"{p['done_to_exit_s']:.2f} s")
         for name, r in res.get("ratios", {}).items():
             if not name.startswith(part + ":"):
                 continue
