@@ -943,7 +943,10 @@ def environment(args):
                          "ssh": tool_version(["ssh", "-V"]),
                          "wormhole": tool_version(["/usr/bin/wormhole", "--version"]),
                          "lp2p": tool_version([args.lp2p, "--version"])},
-            "lp2p": args.lp2p}
+            "lp2p": args.lp2p,
+            "lp2p_mtime": (time.strftime("%Y-%m-%d %H:%M:%S",
+                                         time.localtime(os.path.getmtime(args.lp2p)))
+                           if os.path.exists(args.lp2p) else None)}
 
 
 def tmpfs_size(args):
@@ -1035,6 +1038,11 @@ def main():
         print(f"files_bench: lab {lab.prefix} ({hosts} hosts), work dir {work}, data {data}, "
               f"load average {' '.join(res['environment']['loadavg_start'])}", flush=True)
         prepare_data(bench, args, res)
+        if "lp2p" in tools:
+            # A copy: the build tree's binary may be rebuilt (rewritten) during a long run.
+            snap = os.path.join(work, "lp2p")
+            shutil.copy2(args.lp2p, snap)
+            res["environment"]["lp2p_copied_to"] = args.lp2p = snap
         lab.up()
         res["environment"]["lab_addresses"] = dict(lab.addr)
         res["environment"]["launcher_cpu_ms"] = launcher_cpu_ms(lab, "recv")
