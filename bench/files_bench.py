@@ -503,6 +503,19 @@ Subsystem sftp internal-sftp
             agent.stop(signal.SIGINT)
         self.lp2p_paired.add(host)
 
+    def snapshot_states(self):
+        """After pairing: keeps a copy of every lp2p state directory (keys, paired peers)."""
+        for h in ["a", *sorted(self.lp2p_paired)]:
+            shutil.copytree(self.state(h), self.state(h) + ".paired")
+
+    def restore_states(self, hosts):
+        """Before an lp2p run: the state of the sender and of `hosts` as right after pairing,
+        so that no run profits from (or trips over) what an earlier run left in the stores
+        (hash caches, resume records): every run is a first transfer."""
+        for h in ["a", *hosts]:
+            shutil.rmtree(self.state(h), ignore_errors=True)
+            shutil.copytree(self.state(h) + ".paired", self.state(h))
+
     def start_receiver(self, host, role):
         dest = self.dest(host)
         clean_dir(dest)
@@ -543,6 +556,7 @@ Subsystem sftp internal-sftp
         return rc, cpu, wall, events, c.t0_epoch
 
     def run_lp2p_one(self, path, expect_bytes, timeout, check):
+        self.restore_states("b")
         recv = self.start_receiver("b", "recv")
         try:
             label = self.label("lp2p-send")
@@ -579,6 +593,7 @@ Subsystem sftp internal-sftp
 
     def run_lp2p_group(self):
         recvs = {}
+        self.restore_states(GROUP_HOSTS)
         try:
             for h in GROUP_HOSTS:
                 recvs[h] = self.start_receiver(h, None)
@@ -1061,6 +1076,7 @@ def main():
                 t0 = time.monotonic()
                 for h in sorted(set(GROUP_HOSTS) if ("group", "lp2p") in plan else {"b"}):
                     bench.pair(h)
+                bench.snapshot_states()
                 print(f"files_bench: lp2p paired a with {','.join(sorted(bench.lp2p_paired))} in "
                       f"{time.monotonic() - t0:.1f} s", flush=True)
             except MeasurementError as e:
