@@ -45,7 +45,6 @@ measurement failed, 77 without root or without iperf3/nginx/curl/openssl.
 import argparse
 import hashlib
 import json
-import math
 import os
 import platform
 import re
@@ -55,15 +54,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+from benchlib import (GIB, SKIP, Lab, MeasurementError, Server, cpu_busy_percent, csv_choice,
+                      default_lp2p, dist, human_bytes, json_lines, launcher_cpu_ms, loadavg,
+                      make_random_file, p90, parse_size, run_client, start_nginx, stderr_of,
+                      tool_version)
+from benchlib import remove_stale as remove_stale_labs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-SKIP = 77
 PREFIX_BASE = "bt"
-GIB = 1 << 30
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 SETUP_GOAL_MS = 5.0
 
 PORT_IPERF = 5201
@@ -74,366 +75,6 @@ PORT_AGENT = 4434  # UDP: lp2p advertise (agent for the set-up measurement)
 TOOLS = ("iperf3", "https", "lp2p")
 PLACES = ("loopback", "netns")
 
-
-class MeasurementError(Exception):
-    pass
-
-
-class Skipped(Exception):
-    pass
-
-
-# ------------------------------------------------------------------------------------------------
-# Small helpers
-
-
-def parse_size(text):
-    """"1G", "256M", "1GiB", "1073741824" -> bytes (K/M/G are binary)."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*", text.lower())
-    if not m:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 1G, 256M, 1048576)")
-    n = float(m.group(1)) * (1 << (10 * " kmgt".index(m.group(2) or " ")))
-    if n < 1:
-        raise argparse.ArgumentTypeError("size must be at least 1 byte")
-    return int(n)
-
-
-def human_bytes(n):
-    for unit, size in (("GiB", GIB), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size and n % size == 0:
-            return f"{n // size} {unit}"
-    return f"{n} B"
-
-
-def csv_choice(allowed):
-    def parse(text):
-        items = [x.strip() for x in text.split(",") if x.strip()]
-        bad = [x for x in items if x not in allowed]
-        if bad or not items:
-            raise argparse.ArgumentTypeError(f"choose from {','.join(allowed)}; got {text!r}")
-        return items
-    return parse
-
-
-def p90(values):
-    """Nearest-rank 90th percentile."""
-    s = sorted(values)
-    return s[max(0, math.ceil(0.9 * len(s)) - 1)]
-
-
-def dist(values):
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "n": len(values)}
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return f.read().split()[:3]
-
-
-def cpu_busy_percent(seconds=2.0):
-    """Share of the machine's CPU time that was busy over `seconds` (/proc/stat). Sampled while
-    this benchmark is idle, it shows whether other work is running; the load average lags."""
-    def sample():
-        with open("/proc/stat") as f:
-            v = [int(x) for x in f.readline().split()[1:]]
-        return sum(v), v[3] + v[4]  # total, idle + iowait
-    t0, i0 = sample()
-    time.sleep(seconds)
-    t1, i1 = sample()
-    return 100.0 * (1 - (i1 - i0) / max(1, t1 - t0))
-
-
-def proc_cpu_seconds(pid):
-    """utime + stime (+ waited-for children) of a running process, all threads, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    # fields[0] is field 3 (state): utime, stime, cutime, cstime are fields 14-17.
-    return sum(int(x) for x in fields[11:15]) / CLK_TCK
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(8 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def make_random_file(path, size):
-    """Writes `size` random bytes; returns their SHA-256."""
-    h = hashlib.sha256()
-    with open(path, "wb") as f:
-        left = size
-        while left:
-            chunk = os.urandom(min(left, 8 << 20))
-            h.update(chunk)
-            f.write(chunk)
-            left -= len(chunk)
-    return h.hexdigest()
-
-
-def tool_version(argv):
-    try:
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10,
-                           check=False)
-        return r.stdout.decode(errors="replace").strip().splitlines()[0]
-    except (OSError, IndexError, subprocess.TimeoutExpired):
-        return None
-
-
-# ------------------------------------------------------------------------------------------------
-# The lab and processes in it
-
-
-class Lab:
-    """A 2-host lab of tests/lab/lab under a private prefix. Processes run through
-    `taskset -c CPU ip netns exec PREFIX-X CMD` (cheap, unlike the lab script's exec)."""
-
-    def __init__(self, script, prefix, pin, server_cpu, client_cpu):
-        self.script = script
-        self.prefix = prefix
-        self.env = dict(os.environ, LP2P_LAB_PREFIX=prefix)
-        self.pin = pin
-        self.cpu = {"server": server_cpu, "client": client_cpu}
-        self.addr = {}
-        self.is_up = False
-
-    def run(self, *args, timeout=120):
-        return subprocess.run([self.script, *args], env=self.env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=timeout, check=False)
-
-    def up(self):
-        self.run("down")
-        self.is_up = True  # from here on, down() must run even if up fails half-way
-        r = self.run("up", "2")
-        if r.returncode != 0:
-            raise MeasurementError(f"lab up ({self.prefix}) failed:\n"
-                                   + r.stdout.decode(errors="replace"))
-        for h in "ab":
-            r = self.run("addr", h)
-            if r.returncode != 0:
-                raise MeasurementError(f"lab addr {h} failed: {r.stdout.decode().strip()}")
-            self.addr[h] = r.stdout.decode().strip()
-            if not os.path.exists(self.ns_path(h)):
-                raise MeasurementError(f"lab namespace {self.ns_path(h)} missing")
-
-    def down(self):
-        if self.is_up:
-            self.run("down")
-            self.is_up = False
-
-    def ns_name(self, host):
-        return f"{self.prefix}-{host}"
-
-    def ns_path(self, host):
-        return f"/run/netns/{self.ns_name(host)}"
-
-    def argv(self, host, role, cmd):
-        pre = ["taskset", "-c", str(self.cpu[role])] if self.pin else []
-        return [*pre, "ip", "netns", "exec", self.ns_name(host), *cmd]
-
-
-class Server:
-    """A long-running process in the lab. stdout: JSON lines, read by a thread and timestamped
-    (or, with json_lines=False, sent to a log file). CPU time: /proc/PID/stat while it runs,
-    wait4 rusage once it has exited (see stop())."""
-
-    def __init__(self, lab, host, label, cmd, log_dir, json_lines=True):
-        self.label = label
-        self.lines = []
-        self._cond = threading.Condition()
-        self._eof = False
-        self.rusage_cpu = None
-        self.returncode = None
-        self.stderr_path = os.path.join(log_dir, label + ".stderr")
-        self.stdout_path = os.path.join(log_dir, label + ".stdout")
-        self.ns_ino = os.stat(lab.ns_path(host)).st_ino
-        with open(self.stderr_path, "ab") as err, open(self.stdout_path, "ab") as out:
-            self.popen = subprocess.Popen(lab.argv(host, "server", cmd), stdin=subprocess.DEVNULL,
-                                          stdout=subprocess.PIPE if json_lines else out,
-                                          stderr=err, start_new_session=True)
-        self.pid = self.popen.pid
-        self._thread = None
-        if json_lines:
-            self._thread = threading.Thread(target=self._read, daemon=True)
-            self._thread.start()
-
-    def _read(self):
-        with open(self.stdout_path, "ab") as log:
-            for raw in self.popen.stdout:
-                now = time.monotonic()
-                log.write(raw)
-                log.flush()
-                try:
-                    obj = json.loads(raw)
-                except ValueError:
-                    obj = {"event": "non-json", "text": raw.decode("utf-8", "replace").rstrip()}
-                with self._cond:
-                    self.lines.append((now, obj))
-                    self._cond.notify_all()
-        with self._cond:
-            self._eof = True
-            self._cond.notify_all()
-
-    def mark(self):
-        with self._cond:
-            return len(self.lines)
-
-    def wait_for(self, pred, timeout, since=0):
-        """First (arrival, object) at index >= since with pred(object), or None."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for t, obj in self.lines[since:]:
-                    if pred(obj):
-                        return t, obj
-                since = len(self.lines)
-                left = deadline - time.monotonic()
-                if left <= 0 or self._eof:
-                    return None
-                self._cond.wait(left)
-
-    def alive(self):
-        """Running? (Reaps it with wait4 if it has exited, keeping its rusage.)"""
-        if self.returncode is not None:
-            return False
-        try:
-            return not self.reap(0)
-        except ChildProcessError:
-            return False
-
-    def in_namespace(self):
-        """True once the exec chain (taskset, ip netns exec) has reached the lab namespace."""
-        try:
-            return os.stat(f"/proc/{self.pid}/ns/net").st_ino == self.ns_ino
-        except OSError:
-            return False
-
-    def wait_tcp_listen(self, port, timeout=10.0):
-        """Waits until the process listens on TCP `port` in its namespace (/proc/PID/net/tcp*)."""
-        deadline = time.monotonic() + timeout
-        want = f":{port:04X}"
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise MeasurementError(f"{self.label} exited ({self.popen.returncode}) before "
-                                       f"listening: {self.stderr_tail()}")
-            if self.in_namespace():
-                for name in ("tcp", "tcp6"):
-                    try:
-                        with open(f"/proc/{self.pid}/net/{name}") as f:
-                            next(f)
-                            for line in f:
-                                parts = line.split()
-                                if parts[1].endswith(want) and parts[3] == "0A":
-                                    return
-                    except OSError:
-                        pass
-            time.sleep(0.01)
-        raise MeasurementError(f"{self.label} not listening on TCP {port} after {timeout} s: "
-                               f"{self.stderr_tail()}")
-
-    def cpu_seconds(self):
-        if self.rusage_cpu is not None:
-            return self.rusage_cpu
-        try:
-            return proc_cpu_seconds(self.pid)
-        except OSError as e:
-            raise MeasurementError(f"{self.label}: cannot read CPU time ({e})") from e
-
-    def reap(self, timeout):
-        """Waits for the process to exit by itself; records its rusage. False on timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, ru = os.wait4(self.pid, os.WNOHANG)
-            if pid == self.pid:
-                self._exited(status, ru)
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.005)
-
-    def _exited(self, status, ru):
-        self.returncode = os.waitstatus_to_exitcode(status)
-        self.popen.returncode = self.returncode
-        self.rusage_cpu = ru.ru_utime + ru.ru_stime
-
-    def stop(self, sig=signal.SIGTERM, timeout=5.0):
-        if self.alive():
-            try:
-                os.kill(self.pid, sig)
-                if not self.reap(timeout):
-                    os.kill(self.pid, signal.SIGKILL)
-                    self.reap(5)
-            except (ChildProcessError, ProcessLookupError):
-                pass
-        if self._thread:
-            self._thread.join(2)
-        return self.returncode
-
-    def stderr_tail(self, n=5):
-        try:
-            with open(self.stderr_path, errors="replace") as f:
-                return " | ".join(f.read().splitlines()[-n:])
-        except OSError:
-            return ""
-
-
-def run_client(lab, host, label, cmd, log_dir, timeout):
-    """Runs a client to completion in the lab. Returns (exit code, CPU seconds from wait4
-    rusage, wall seconds, stdout text)."""
-    out_path = os.path.join(log_dir, label + ".stdout")
-    err_path = os.path.join(log_dir, label + ".stderr")
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        t0 = time.monotonic()
-        p = subprocess.Popen(lab.argv(host, "client", cmd), stdin=subprocess.DEVNULL,
-                             stdout=out, stderr=err, start_new_session=True)
-    killed = []
-
-    def kill():
-        killed.append(True)
-        try:
-            os.kill(p.pid, signal.SIGKILL)  # not reaped yet (only wait4 below reaps): still ours
-        except ProcessLookupError:
-            pass
-
-    timer = threading.Timer(timeout, kill)
-    timer.start()
-    try:
-        _, status, ru = os.wait4(p.pid, 0)
-    finally:
-        timer.cancel()
-    wall = time.monotonic() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
-    with open(out_path, errors="replace") as f:
-        text = f.read()
-    if killed:
-        raise MeasurementError(f"{label}: killed after {timeout:.0f} s")
-    return p.returncode, ru.ru_utime + ru.ru_stime, wall, text
-
-
-def stderr_of(log_dir, label, n=5):
-    try:
-        with open(os.path.join(log_dir, label + ".stderr"), errors="replace") as f:
-            return " | ".join(f.read().splitlines()[-n:])
-    except OSError:
-        return ""
-
-
-def json_lines(text):
-    out = []
-    for line in text.splitlines():
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(obj, dict):
-            out.append(obj)
-    return out
-
-
-# ------------------------------------------------------------------------------------------------
-# The three bulk-transfer tools
 
 
 class Bench:
@@ -493,54 +134,9 @@ class Bench:
 
     # ---- nginx HTTPS -> curl -------------------------------------------------------------------
     def start_nginx(self, data_dir):
-        d = os.path.join(self.work, "nginx")
-        for sub in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"):
-            os.makedirs(os.path.join(d, sub), exist_ok=True)
-        key = os.path.join(d, "key.pem")
-        cert = self.cert = os.path.join(d, "cert.pem")
-        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
-                            "-days", "2", "-subj", "/CN=lp2p-bench", "-addext",
-                            f"subjectAltName=IP:127.0.0.1,IP:{self.lab.addr['a']}"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
-        if r.returncode != 0:
-            raise MeasurementError("openssl req failed: " + r.stdout.decode(errors="replace"))
-        conf = os.path.join(d, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""# written by bench/transport_bench.py
-daemon off;
-master_process off;
-worker_processes 1;
-error_log {d}/error.log warn;
-pid {d}/nginx.pid;
-events {{ worker_connections 64; }}
-http {{
-    access_log {d}/access.log;
-    client_body_temp_path {d}/tmp/body;
-    proxy_temp_path {d}/tmp/proxy;
-    fastcgi_temp_path {d}/tmp/fastcgi;
-    uwsgi_temp_path {d}/tmp/uwsgi;
-    scgi_temp_path {d}/tmp/scgi;
-    default_type application/octet-stream;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_timeout 5;
-    server {{
-        listen {PORT_HTTPS} ssl;
-        listen [::]:{PORT_HTTPS} ssl;
-        ssl_certificate {cert};
-        ssl_certificate_key {key};
-        ssl_protocols TLSv1.3;
-        root {data_dir};
-        location / {{ }}
-    }}
-}}
-""")
-        self.nginx = Server(self.lab, "a", "nginx", ["nginx", "-e", os.path.join(d, "error.log"),
-                                                     "-p", d + "/", "-c", conf],
-                            self.logs, json_lines=False)
-        self.nginx.stderr_path = os.path.join(d, "error.log")
-        self.nginx.wait_tcp_listen(PORT_HTTPS)
+        self.nginx, self.cert = start_nginx(self.lab, "a", os.path.join(self.work, "nginx"),
+                                            data_dir, PORT_HTTPS, self.logs,
+                                            ["127.0.0.1", self.lab.addr["a"]])
 
     def curl_tls(self):
         """curl verifying nginx's self-signed certificate (its subjectAltName holds the lab's
@@ -945,13 +541,6 @@ def report(res):
 # Main
 
 
-def default_lp2p():
-    """The newest of build/bin/lp2p and build/ci/bin/lp2p that exists."""
-    cands = [os.path.join(ROOT, p, "lp2p") for p in ("build/bin", "build/ci/bin")]
-    have = [c for c in cands if os.access(c, os.X_OK)]
-    return max(have, key=os.path.getmtime) if have else cands[0]
-
-
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1043,31 +632,9 @@ def environment(args):
             "lp2p": args.lp2p, "perf": args.perf}
 
 
-def launcher_cpu_ms(lab):
-    vals = []
-    for _ in range(5):
-        p = subprocess.Popen(lab.argv("a", "client", ["/bin/true"]))
-        _, _, ru = os.wait4(p.pid, 0)
-        p.returncode = 0
-        vals.append((ru.ru_utime + ru.ru_stime) * 1e3)
-    return statistics.median(vals)
-
-
 def remove_stale(lab_script):
     """Removes labs and data dirs left by a benchmark that was killed (its PID is gone)."""
-    try:
-        names = os.listdir("/run/lp2p-lab")
-    except OSError:
-        names = []
-    for name in names:
-        m = re.fullmatch(rf"{PREFIX_BASE}-(\d+)", name)
-        if m and not os.path.exists(f"/proc/{m.group(1)}"):
-            subprocess.run([lab_script, "down"], env=dict(os.environ, LP2P_LAB_PREFIX=name),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    for name in os.listdir("/dev/shm"):
-        m = re.fullmatch(r"lp2p-transport-bench-(\d+)-.*", name)
-        if m and not os.path.exists(f"/proc/{m.group(1)}"):
-            shutil.rmtree(os.path.join("/dev/shm", name), ignore_errors=True)
+    remove_stale_labs(lab_script, PREFIX_BASE, r"lp2p-transport-bench-(\d+)-.*")
 
 
 def on_signal(signum, frame):
@@ -1093,7 +660,8 @@ def main():
     if shm is None:
         res["environment"]["note"] = f"/dev/shm too small: the served file is in {data_dir}"
     os.chmod(data_dir, 0o755)
-    lab = Lab(args.lab, f"{PREFIX_BASE}-{pid}", args.pin, args.server_cpu, args.client_cpu)
+    lab = Lab(args.lab, f"{PREFIX_BASE}-{pid}", pin=args.pin,
+              cpus={"server": args.server_cpu, "client": args.client_cpu})
     bench = Bench(args, lab, work)
     bench.errors = res["errors"]
     bench.dropped = dropped
