@@ -50,7 +50,6 @@ class Room {
     if (channel.state() == DataChannelState::open) announce_open(peer);
     channel.on_open([this, peer] { announce_open(peer); });
     channel.on_message([this, peer](const Message& m) {
-
       const std::string text(m.text());
       printer_.result("message", {{"peer", peer}, {"text", text}}, peer + ": " + text + "\n");
     });

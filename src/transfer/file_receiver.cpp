@@ -128,10 +128,20 @@ class Reception {
     for (PlannedFile& f : plan.files) planned_.emplace(f.index, std::move(f));
   }
 
+  Reception(const Reception&) = delete;
+  Reception& operator=(const Reception&) = delete;
+  Reception(Reception&&) = delete;
+  Reception& operator=(Reception&&) = delete;
+  ~Reception() { join_lanes(); }
+
   void start_lane(QuicStream stream) {
+    const std::lock_guard lock(mutex_);
+    if (lanes_closed_) {
+      stream.reset(0);  // the exchange is over: a late lane gets no worker
+      return;
+    }
     auto inbox = std::make_shared<LaneInbox>(std::move(stream));
     inbox->attach(inbox);
-    const std::lock_guard lock(mutex_);
     threads_.emplace_back([this, inbox] { lane_main(*inbox); });
   }
 
@@ -157,19 +167,17 @@ class Reception {
 
   void stop_and_join() {
     link_.cancel(link_.why().empty() ? "the exchange ended" : link_.why());
-    std::vector<std::thread> threads;
-    {
-      const std::lock_guard lock(mutex_);
-      threads.swap(threads_);
-    }
-    for (std::thread& t : threads) t.join();
+    join_lanes();
   }
 
+  // Every file is in (or the exchange failed): the lanes' workers stop, and lanes that still
+  // arrive are refused.
   void join_lanes() {
-    // The sender finishes its lanes after the last file; wait for them to end on their own.
+    cancel_ = true;
     std::vector<std::thread> threads;
     {
       const std::lock_guard lock(mutex_);
+      lanes_closed_ = true;
       threads.swap(threads_);
     }
     for (std::thread& t : threads) t.join();
@@ -274,6 +282,7 @@ class Reception {
   std::mutex mutex_;
   std::map<std::uint64_t, PlannedFile> planned_;
   std::vector<std::thread> threads_;
+  bool lanes_closed_ = false;
   std::size_t expected_ = 0;
   std::size_t finished_ = 0;
   std::uint64_t saved_ = 0;
@@ -281,9 +290,6 @@ class Reception {
   std::uint64_t total_ = 0;
   std::atomic<std::uint64_t> received_{0};
   std::optional<Error> error_;
-
- public:
-  void cancel_lanes() { cancel_ = true; }
 };
 
 }  // namespace
@@ -326,26 +332,33 @@ Result<TransferReport> receive_files(TransferLink& link, const Offer& offer, Pla
   report.bytes_resumed = plan.bytes_resumed;
   const Answer answer = plan.answer;
   const std::uint64_t total = plan.bytes_to_receive;
-  Reception reception(link, offer, std::move(plan), context, observer);
-  reception.set_total(total);
-  link.on_lane([&reception](QuicStream stream) { reception.start_lane(std::move(stream)); });
+  // Shared with the lane handler, which may be running on the loop thread while this returns.
+  auto reception = std::make_shared<Reception>(link, offer, std::move(plan), context, observer);
+  Reception& r = *reception;
+  r.set_total(total);
+  link.on_lane([weak = std::weak_ptr<Reception>(reception)](QuicStream stream) {
+    if (auto held = weak.lock()) {
+      held->start_lane(std::move(stream));
+    } else {
+      stream.reset(0);
+    }
+  });
   observer.answered(offer, answer);
   const auto started = Clock::now();
   Result<void> outcome = link.control().send(answer);
-  if (outcome) outcome = reception.wait();
+  if (outcome) outcome = r.wait();
   if (!outcome) {
-    reception.cancel_lanes();
-    reception.stop_and_join();
+    r.stop_and_join();
     link.on_lane([](QuicStream stream) { stream.reset(0); });
     return outcome.error();
   }
-  report.files_saved = reception.saved();
-  report.files_failed = reception.failed();
-  report.bytes = reception.received();
+  report.files_saved = r.saved();
+  report.files_failed = r.failed();
+  report.bytes = r.received();
   (void)link.control().send(Done{offer.id, report.files_saved + report.files_have, report.bytes});
   link.control().finish();
-  reception.join_lanes();
   link.on_lane([](QuicStream stream) { stream.reset(0); });
+  r.join_lanes();
   report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   observer.progress(report.bytes, total);
   return report;
