@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -159,6 +160,8 @@ class Store {
   // beyond kMaxHashRecords, in one transaction. invalid_argument if chunk_hashes is not a
   // multiple of 32 bytes.
   Result<void> put_hash(const HashRecord& record);
+  // Many records in one transaction (one sync): a folder of 10 000 files costs one.
+  Result<void> put_hashes(std::span<const HashRecord> records);
 
  private:
   struct Db;

@@ -180,16 +180,22 @@ Result<std::optional<HashRecord>> Store::cached_hash(std::string_view path,
 }
 
 Result<void> Store::put_hash(const HashRecord& record) {
-  if (record.chunk_hashes.size() % kSha256Bytes != 0) {
-    return make_error(Errc::invalid_argument,
-                      "put_hash: chunk_hashes of " + std::to_string(record.chunk_hashes.size()) +
-                          " bytes is not a whole number of 32-byte SHA-256 digests");
+  return put_hashes({&record, 1});
+}
+
+Result<void> Store::put_hashes(std::span<const HashRecord> records) {
+  for (const HashRecord& record : records) {
+    if (record.chunk_hashes.size() % kSha256Bytes != 0) {
+      return make_error(Errc::invalid_argument,
+                        "put_hash: chunk_hashes of " + std::to_string(record.chunk_hashes.size()) +
+                            " bytes is not a whole number of 32-byte SHA-256 digests");
+    }
   }
   auto& db = *db_->db;
   constexpr std::string_view kWhat = "put_hash";
   auto transaction = Transaction::begin(db, kWhat);
   if (!transaction) return std::move(transaction).error();
-  {
+  for (const HashRecord& record : records) {
     auto upsert = db.prepare(
         "INSERT INTO file_hashes (path, chunk_size, dev, ino, size, mtime_ns, ctime_ns, sha256, "
         "chunk_hashes, hashed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "

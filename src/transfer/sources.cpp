@@ -165,6 +165,23 @@ Result<void> hash_sources(SourceSet& set, std::uint64_t chunk_size, store::Store
                           const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
   const std::uint64_t total = set.total_bytes();
   std::uint64_t done = 0;
+  // New digests are remembered in batches (one store transaction each), also when hashing
+  // stops early: what was read is not read again.
+  constexpr std::size_t kBatch = 1000;
+  std::vector<store::HashRecord> fresh;
+  auto remember = [&] {
+    if (cache != nullptr && !fresh.empty()) (void)cache->put_hashes(fresh);
+    fresh.clear();
+  };
+  struct Flush {
+    std::function<void()> run;
+    explicit Flush(std::function<void()> f) : run(std::move(f)) {}
+    Flush(const Flush&) = delete;
+    Flush& operator=(const Flush&) = delete;
+    Flush(Flush&&) = delete;
+    Flush& operator=(Flush&&) = delete;
+    ~Flush() { run(); }
+  } flush{remember};
   for (std::size_t i = 0; i < set.entries.size(); ++i) {
     Entry& e = set.entries[i];
     if (e.directory) continue;
@@ -206,7 +223,8 @@ Result<void> hash_sources(SourceSet& set, std::uint64_t chunk_size, store::Store
       record.sha256 = e.sha256;
       record.chunk_hashes = e.chunk_hashes;
       record.hashed_at = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-      (void)cache->put_hash(record);  // a cache: failing to remember costs time, not data
+      fresh.push_back(std::move(record));  // a cache: failing to remember costs time, not data
+      if (fresh.size() >= kBatch) remember();
     }
   }
   return {};
