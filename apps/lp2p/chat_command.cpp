@@ -135,32 +135,28 @@ int run_chat(const ChatOptions& options, const Io& io) {
   if (options.wait == !options.peer.empty()) {
     return fail(kExitBadUsage, "name a PEER to connect to, or --wait for one (see --help)");
   }
-  auto api_options = api_agent_options(options.agent);
-  if (!api_options) return fail(kExitError, api_options.error().message);
   ConsentOptions consent_options;
   consent_options.code = options.code;
-  auto consent = std::make_shared<CliConsent>(printer, consent_options);
-  auto agent = Agent::create(*api_options, consent);
-  if (!agent) return fail(kExitError, agent.error().message);
+  auto made = make_command_agent(options.agent, printer, consent_options);
+  if (!made) return fail(kExitError, made.error().message);
+  auto& agent = made->agent;
 
   Room room(printer);
   std::optional<Receiver> receiver;
   Connection connection;
   if (options.wait) {
-    receiver.emplace(**agent, ReceiverOptions{std::string(kChatOrigin), "lp2p chat"});
+    receiver.emplace(*agent, ReceiverOptions{std::string(kChatOrigin), "lp2p chat"});
     receiver->on_connection([&room](Connection c) {
       const std::string peer = c.peer().name;
       c.on_data_channel([&room, peer](DataChannel channel) { room.join(channel, peer); });
     });
-    auto started = receiver->start();
-    if (started.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-      return fail(kExitError, "could not start listening");
+    if (auto started = start_receiver(*receiver); !started) {
+      return fail(kExitError, started.error().message);
     }
-    if (auto r = started.get(); !r) return fail(kExitError, r.error().message);
-    printer.event("waiting", {{"name", api_options->device_name}},
-                  "Waiting as \"" + api_options->device_name + "\" for a device to chat with...");
+    printer.event("waiting", {{"name", made->options.device_name}},
+                  "Waiting as \"" + made->options.device_name + "\" for a device to chat with...");
   } else {
-    auto c = connect_to(**agent, *consent, options.peer, std::string(kChatOrigin),
+    auto c = connect_to(*agent, *made->consent, options.peer, std::string(kChatOrigin),
                         std::chrono::seconds(options.timeout));
     if (!c) return fail(kExitUnreachable, c.error().message);
     connection = *c;
@@ -184,7 +180,7 @@ int run_chat(const ChatOptions& options, const Io& io) {
   room.close();
   if (connection) connection.close();
   if (receiver) receiver->stop();
-  (*agent)->stop();
+  agent->stop();
   return code;
 }
 

@@ -158,6 +158,38 @@ Result<lp2p::AgentOptions> api_agent_options(const AgentOptions& cli) {
   return o;
 }
 
+Result<CommandAgent> make_command_agent(const AgentOptions& cli, EventPrinter& printer,
+                                        const ConsentOptions& consent) {
+  auto options = api_agent_options(cli);
+  if (!options) return std::move(options).error();
+  auto delegate = std::make_shared<CliConsent>(printer, consent);
+  auto agent = Agent::create(*options, delegate);
+  if (!agent) return std::move(agent).error();
+  return CommandAgent{std::move(*options), std::move(delegate), std::move(*agent)};
+}
+
+Result<void> start_receiver(Receiver& receiver) {
+  auto started = receiver.start();
+  if (started.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    return make_error(Errc::timed_out, "could not start listening");
+  }
+  return started.get();
+}
+
+void WorkerThreads::add(std::function<void()> work) {
+  const std::lock_guard lock(mutex_);
+  threads_.emplace_back(std::move(work));
+}
+
+void WorkerThreads::join_all() {
+  std::vector<std::thread> joining;
+  {
+    const std::lock_guard lock(mutex_);
+    joining.swap(threads_);
+  }
+  for (std::thread& t : joining) t.join();
+}
+
 Result<Connection> connect_to(Agent& agent, CliConsent& consent, const std::string& target,
                               const std::string& origin, std::chrono::milliseconds timeout) {
   std::string wanted = target;

@@ -14,11 +14,14 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "agent_options.hpp"
 #include "event_printer.hpp"
 #include "lp2p/agent.hpp"
 #include "lp2p/connection.hpp"
+#include "lp2p/receiver.hpp"
 
 namespace lp2p::cli {
 
@@ -64,6 +67,35 @@ class CliConsent : public ConsentDelegate {
 // The API's options for this command's agent, from the CLI's (state dir, name, the remembered
 // port, interfaces, pairing settings).
 Result<lp2p::AgentOptions> api_agent_options(const AgentOptions& cli);
+
+// A command's agent with its terminal consent delegate.
+struct CommandAgent {
+  lp2p::AgentOptions options;
+  std::shared_ptr<CliConsent> consent;
+  std::unique_ptr<Agent> agent;
+};
+Result<CommandAgent> make_command_agent(const AgentOptions& cli, EventPrinter& printer,
+                                        const ConsentOptions& consent);
+
+// Receiver::start, waiting at most 10 s for it.
+Result<void> start_receiver(Receiver& receiver);
+
+// One thread per accepted connection, all joined when the command ends. Thread-safe.
+class WorkerThreads {
+ public:
+  WorkerThreads() = default;
+  WorkerThreads(const WorkerThreads&) = delete;
+  WorkerThreads& operator=(const WorkerThreads&) = delete;
+  WorkerThreads(WorkerThreads&&) = delete;
+  WorkerThreads& operator=(WorkerThreads&&) = delete;
+  ~WorkerThreads() { join_all(); }
+  void add(std::function<void()> work);
+  void join_all();
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::thread> threads_;
+};
 
 // Connects to the peer named `target` for `origin`: a ticket ("lp2p1:...") is added first;
 // names and prefixes are found by discovery. Pairs if needed (codes through `consent`).

@@ -185,37 +185,31 @@ int run_receive(const ReceiveOptions& options, const Io& io) {
   if (!dest) return fail(kExitBadUsage, dest.error().message);
   auto journal = transfer::Journal::open(state_dir_of(options.agent));
   if (!journal) return fail(kExitError, journal.error().message);
-  auto api_options = api_agent_options(options.agent);
-  if (!api_options) return fail(kExitError, api_options.error().message);
   ConsentOptions consent_options;
   consent_options.code = options.code;
-  auto consent = std::make_shared<CliConsent>(printer, consent_options);
-  auto agent = Agent::create(*api_options, consent);
-  if (!agent) return fail(kExitError, agent.error().message);
+  auto made = make_command_agent(options.agent, printer, consent_options);
+  if (!made) return fail(kExitError, made.error().message);
+  auto& agent = made->agent;
 
   Session session(printer, options, *dest, journal->get());
-  std::mutex threads_mutex;
-  std::vector<std::thread> threads;
-  Receiver receiver(**agent, ReceiverOptions{std::string(transfer::kFilesOrigin), "lp2p receive"});
+  WorkerThreads threads;
+  Receiver receiver(*agent, ReceiverOptions{std::string(transfer::kFilesOrigin), "lp2p receive"});
   receiver.on_connection([&](Connection connection) {
     printer.event("connected",
                   {{"peer", connection.peer().name}, {"fingerprint", connection.peer().id}},
                   connection.peer().name + " connected.");
-    const std::lock_guard lock(threads_mutex);
-    threads.emplace_back([&session, connection] { session.serve(connection); });
+    threads.add([&session, connection] { session.serve(connection); });
   });
-  auto started = receiver.start();
-  if (started.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-    return fail(kExitError, "could not start listening");
+  if (auto started = start_receiver(receiver); !started) {
+    return fail(kExitError, started.error().message);
   }
-  if (auto r = started.get(); !r) return fail(kExitError, r.error().message);
   printer.event("listening",
-                {{"name", api_options->device_name},
-                 {"fingerprint", (*agent)->fingerprint()},
-                 {"port", (*agent)->port()},
+                {{"name", made->options.device_name},
+                 {"fingerprint", agent->fingerprint()},
+                 {"port", agent->port()},
                  {"dir", (*dest).root().string()},
-                 {"ticket", (*agent)->ticket()}},
-                "Receiving into " + (*dest).root().string() + " as \"" + api_options->device_name +
+                 {"ticket", agent->ticket()}},
+                "Receiving into " + (*dest).root().string() + " as \"" + made->options.device_name +
                     "\". Ctrl-C to stop.");
   while (!interrupted() && !(options.once && session.completed() > 0)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -225,13 +219,8 @@ int run_receive(const ReceiveOptions& options, const Io& io) {
     printer.event("stopped", {}, "Stopped; unfinished files are kept and resume next time.");
   }
   receiver.stop();
-  std::vector<std::thread> joining;
-  {
-    const std::lock_guard lock(threads_mutex);
-    joining.swap(threads);
-  }
-  for (std::thread& t : joining) t.join();
-  (*agent)->stop();
+  threads.join_all();
+  agent->stop();
   if (options.once) return session.completed() > 0 ? kExitOk : kExitError;
   return kExitOk;
 }

@@ -158,21 +158,16 @@ int run_send(const SendOptions& options, const Io& io) {
     offer.chunk_size = transfer::kDefaultChunkSize;
   }
 
-  auto api_options = api_agent_options(options.agent);
-  if (!api_options) {
-    printer.event("error", {{"message", api_options.error().message}},
-                  "lp2p send: " + api_options.error().message);
-    return kExitError;
-  }
   ConsentOptions consent_options;
   consent_options.code = options.code;
-  auto consent = std::make_shared<CliConsent>(printer, consent_options);
-  auto agent = Agent::create(*api_options, consent);
-  if (!agent) {
-    printer.event("error", {{"message", agent.error().message}},
-                  "lp2p send: " + agent.error().message);
+  auto made = make_command_agent(options.agent, printer, consent_options);
+  if (!made) {
+    printer.event("error", {{"message", made.error().message}},
+                  "lp2p send: " + made.error().message);
     return kExitError;
   }
+  Agent& agent = *made->agent;
+  CliConsent& consent = *made->consent;
 
   std::mutex links_mutex;
   std::vector<std::shared_ptr<transfer::TransferLink>> links;
@@ -189,14 +184,14 @@ int run_send(const SendOptions& options, const Io& io) {
   std::vector<int> codes(peers.size(), kExitOk);
   if (peers.size() == 1) {
     codes[0] =
-        send_to(**agent, *consent, printer, peers[0], sources, offer, options, links, links_mutex);
+        send_to(agent, consent, printer, peers[0], sources, offer, options, links, links_mutex);
   } else {
     // A group: the same offer to every peer at once, each with its own answer and result.
     std::vector<std::thread> senders;
     for (std::size_t i = 0; i < peers.size(); ++i) {
       senders.emplace_back([&, i] {
-        codes[i] = send_to(**agent, *consent, printer, peers[i], sources, offer, options, links,
-                           links_mutex);
+        codes[i] =
+            send_to(agent, consent, printer, peers[i], sources, offer, options, links, links_mutex);
       });
     }
     for (std::thread& t : senders) t.join();

@@ -191,34 +191,28 @@ int run_share(const ShareOptions& options, const Io& io) {
   if (options.minutes == 0) return fail(kExitBadUsage, "--minutes must be at least 1");
   auto peer = paired_peer(options.agent, options.peer);
   if (!peer) return fail(kExitUnreachable, peer.error().message);
-  auto api_options = api_agent_options(options.agent);
-  if (!api_options) return fail(kExitError, api_options.error().message);
   ConsentOptions consent_options;
   consent_options.only_peer = peer->fingerprint;
-  auto consent = std::make_shared<CliConsent>(printer, consent_options);
-  auto agent = Agent::create(*api_options, consent);
-  if (!agent) return fail(kExitError, agent.error().message);
+  auto made = make_command_agent(options.agent, printer, consent_options);
+  if (!made) return fail(kExitError, made.error().message);
+  auto& agent = made->agent;
 
   ShareServer server(printer, root, options.agent);
-  std::mutex threads_mutex;
-  std::vector<std::thread> threads;
-  Receiver receiver(**agent, ReceiverOptions{std::string(transfer::kFilesOrigin), "lp2p share"});
+  WorkerThreads threads;
+  Receiver receiver(*agent, ReceiverOptions{std::string(transfer::kFilesOrigin), "lp2p share"});
   receiver.on_connection([&](Connection connection) {
-    const std::lock_guard lock(threads_mutex);
-    threads.emplace_back([&server, connection] { server.serve(connection); });
+    threads.add([&server, connection] { server.serve(connection); });
   });
-  auto started = receiver.start();
-  if (started.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-    return fail(kExitError, "could not start listening");
+  if (auto started = start_receiver(receiver); !started) {
+    return fail(kExitError, started.error().message);
   }
-  if (auto r = started.get(); !r) return fail(kExitError, r.error().message);
   const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(options.minutes);
   printer.event("sharing",
                 {{"dir", root.string()},
                  {"peer", peer->display_name},
                  {"fingerprint", peer->fingerprint},
                  {"minutes", options.minutes},
-                 {"name", api_options->device_name}},
+                 {"name", made->options.device_name}},
                 "Sharing " + root.string() + " with " + peer->display_name + " (read-only) for " +
                     std::to_string(options.minutes) + " minute(s). Ctrl-C ends it sooner.");
   while (!interrupted() && std::chrono::steady_clock::now() < until) {
@@ -226,13 +220,8 @@ int run_share(const ShareOptions& options, const Io& io) {
   }
   receiver.stop();
   server.cancel_all();
-  std::vector<std::thread> joining;
-  {
-    const std::lock_guard lock(threads_mutex);
-    joining.swap(threads);
-  }
-  for (std::thread& t : joining) t.join();
-  (*agent)->stop();
+  threads.join_all();
+  agent->stop();
   printer.event(
       "share-ended", {{"reason", interrupted() ? "interrupted" : "time is up"}},
       std::string("The share ended (") + (interrupted() ? "interrupted" : "time is up") + ").");
@@ -262,15 +251,12 @@ int run_pull(const PullOptions& options, const Io& io) {
   }
   auto journal = transfer::Journal::open(state_dir_of(options.agent));
   if (!journal) return fail(kExitError, journal.error().message);
-  auto api_options = api_agent_options(options.agent);
-  if (!api_options) return fail(kExitError, api_options.error().message);
   ConsentOptions consent_options;
   consent_options.code = options.code;
-  auto consent = std::make_shared<CliConsent>(printer, consent_options);
-  auto agent = Agent::create(*api_options, consent);
-  if (!agent) return fail(kExitError, agent.error().message);
-  Exchange exchange = open_exchange(**agent, *consent, printer, "lp2p pull", options.peer,
-                                    std::chrono::seconds(options.timeout));
+  auto made = make_command_agent(options.agent, printer, consent_options);
+  if (!made) return fail(kExitError, made.error().message);
+  Exchange exchange = open_exchange(*made->agent, *made->consent, printer, "lp2p pull",
+                                    options.peer, std::chrono::seconds(options.timeout));
   if (!exchange.link) return exchange.exit_code;
   transfer::TransferLink& link = *exchange.link;
   std::atomic<bool> finished{false};
