@@ -187,6 +187,9 @@ class TransferTest(LabTestCase):
             make_file(os.path.join(src, "sub", f"f{i}"), 200_000)
         dest = os.path.join(self.tmp, "dest")
         recv = self.receiver(dest)
+        # Pair first, on a clean link: the loss is for the transfer.
+        hello = self.paired_send(recv, "pair-first", "--text", "hello")
+        self.assertEqual(self.finish(hello), 0, hello.out_text())
         self.lab.fault("b", "loss", "5")
         try:
             send = self.paired_send(recv, "send-lossy", src)
