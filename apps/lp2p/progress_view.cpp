@@ -13,19 +13,6 @@ constexpr int kBarWidth = 24;
 
 }  // namespace
 
-std::string human_bytes(std::uint64_t bytes) {
-  constexpr std::array<const char*, 5> kUnits{"B", "kB", "MB", "GB", "TB"};
-  double value = static_cast<double>(bytes);
-  std::size_t unit = 0;
-  while (value >= 1000 && unit + 1 < kUnits.size()) {
-    value /= 1000;
-    ++unit;
-  }
-  std::array<char, 32> text{};
-  std::snprintf(text.data(), text.size(), unit == 0 ? "%.0f %s" : "%.1f %s", value, kUnits[unit]);
-  return text.data();
-}
-
 std::string human_duration(double seconds) {
   const auto s = static_cast<long long>(seconds + 0.5);
   std::array<char, 32> text{};

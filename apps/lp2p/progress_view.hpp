@@ -7,12 +7,12 @@
 #include <string>
 
 #include "event_printer.hpp"
+#include "transfer/file_read.hpp"
 #include "transfer/observer.hpp"
 
 namespace lp2p::cli {
 
-// "1.5 GB", "640 kB" (SI units, as transfer rates are quoted).
-std::string human_bytes(std::uint64_t bytes);
+using transfer::human_bytes;
 // "0:42", "1:02:03".
 std::string human_duration(double seconds);
 

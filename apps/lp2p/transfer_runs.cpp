@@ -108,9 +108,10 @@ int receive_offer(EventPrinter& printer, transfer::TransferLink& link, const Pee
   plan_options.peer = peer.id;
   auto plan = transfer::plan_receive(offer, dest, journal, plan_options);
   if (!plan) {
-    const std::string code = plan.error().code == Errc::no_space   ? "no-space"
-                             : plan.error().code == Errc::io_error ? "io"
-                                                                   : "limit";
+    // A plan that is not the disk's fault failed on the offer itself: "limit".
+    const Errc why = plan.error().code;
+    const std::string code =
+        why == Errc::no_space || why == Errc::io_error ? transfer::failure_code(why) : "limit";
     transfer::refuse_offer(link, offer, code, plan.error().message);
     return fail("refused: " + plan.error().message);
   }

@@ -16,6 +16,8 @@ constexpr auto kTick = std::chrono::milliseconds(250);
 constexpr std::size_t kInboxBlock = std::size_t{1} << 20;
 constexpr auto kGather = std::chrono::milliseconds(2);  // a slow lane still moves
 
+}  // namespace
+
 std::string failure_code(Errc code) {
   switch (code) {
     case Errc::no_space:
@@ -30,6 +32,8 @@ std::string failure_code(Errc code) {
       return "io";
   }
 }
+
+namespace {
 
 // The bytes of one lane, handed from the loop thread to its worker.
 class LaneInbox {
@@ -123,8 +127,11 @@ class Reception {
  public:
   Reception(TransferLink& link, const Offer& offer, Plan plan, const SinkContext& context,
             TransferObserver& observer)
-      : link_(link), offer_(offer), context_(context), observer_(observer) {
-    expected_ = plan.files.size();
+      : link_(link),
+        offer_(offer),
+        context_(context),
+        observer_(observer),
+        expected_(plan.files.size()) {
     for (PlannedFile& f : plan.files) planned_.emplace(f.index, std::move(f));
   }
 

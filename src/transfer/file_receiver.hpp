@@ -19,6 +19,9 @@ namespace lp2p::transfer {
 Result<TransferReport> receive_files(TransferLink& link, const Offer& offer, Plan plan,
                                      const SinkContext& context, TransferObserver& observer);
 
+// The failure code ("no-space", "io", "protocol", "cancelled") that tells the peer about an error.
+std::string failure_code(Errc code);
+
 // Sends a refusal for an offer (declined by the person, or a plan that failed).
 void refuse_offer(TransferLink& link, const Offer& offer, const std::string& code,
                   const std::string& reason);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/unique_fd.hpp"
+#include "transfer/file_read.hpp"
 #include "transfer/lane.hpp"
 #include "transfer/path_rules.hpp"
 
@@ -75,15 +76,14 @@ Result<void> send_one(LaneShared& s, StreamWriter& writer, const Wanted& w,
   while (at < e.size) {
     if (s.link.cancelled()) return make_error(Errc::closed, s.link.why());
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), e.size - at));
-    const ssize_t got = ::pread(fd, buffer.data(), want, static_cast<off_t>(at));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {
-      return make_error(Errc::io_error, src.local.string() + ": " +
-                                            (got < 0 ? std::strerror(errno) : "became shorter"));
+    auto got = read_at(fd, std::span(buffer.data(), want), at);
+    if (!got || *got == 0) {
+      return make_error(Errc::io_error,
+                        src.local.string() + ": " + (got ? "became shorter" : got.error().message));
     }
-    LP2P_TRY(writer.write_all({buffer.data(), static_cast<std::size_t>(got)}));
-    at += static_cast<std::uint64_t>(got);
-    s.sent.fetch_add(static_cast<std::uint64_t>(got), std::memory_order_relaxed);
+    LP2P_TRY(writer.write_all({buffer.data(), *got}));
+    at += *got;
+    s.sent.fetch_add(*got, std::memory_order_relaxed);
   }
   return {};
 }
@@ -167,7 +167,6 @@ Result<TransferReport> send_files(TransferLink& link, const SourceSet& sources, 
   for (std::size_t i = 0; i < lane_count; ++i) lanes.emplace_back([&shared] { lane_main(shared); });
 
   std::optional<Error> error;
-  std::size_t results = 0;
   bool done = false;
   auto last_change = Clock::now();
   std::uint64_t last_sent = 0;
@@ -196,7 +195,6 @@ Result<TransferReport> send_files(TransferLink& link, const SourceSet& sources, 
         error = make_error(Errc::protocol_error, "a result for a file that was not offered");
         continue;
       }
-      ++results;
       (r->ok ? report.files_saved : report.files_failed) += 1;
       observer.file_done(offer.entries[r->index], *r);
     } else if (const auto* f = std::get_if<Failure>(&*message)) {
@@ -216,7 +214,6 @@ Result<TransferReport> send_files(TransferLink& link, const SourceSet& sources, 
   report.bytes = shared.sent.load();
   report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   observer.progress(report.bytes, total);
-  (void)results;
   link.control().finish();
   return report;
 }

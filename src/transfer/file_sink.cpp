@@ -6,8 +6,11 @@
 
 namespace lp2p::transfer {
 
-FileSink::FileSink(const SinkContext& context, PlannedFile plan, const Entry& entry)
-    : context_(context), plan_(std::move(plan)), entry_(entry), position_(plan_.offset) {}
+FileSink::FileSink(SinkContext context, PlannedFile plan, const Entry& entry)
+    : context_(std::move(context)),
+      plan_(std::move(plan)),
+      entry_(entry),
+      position_(plan_.offset) {}
 
 Result<void> FileSink::open() {
   std::vector<std::string> path = plan_.dir;

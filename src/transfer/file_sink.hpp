@@ -27,7 +27,7 @@ struct SinkContext {
 
 class FileSink {
  public:
-  FileSink(const SinkContext& context, PlannedFile plan, const Entry& entry);
+  FileSink(SinkContext context, PlannedFile plan, const Entry& entry);
 
   // Opens the part file (kept up to the plan's offset, else emptied).
   Result<void> open();

@@ -1,14 +1,12 @@
 #include "transfer/hashing.hpp"
 
 #include <openssl/evp.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <future>
 #include <stdexcept>
 
 #include "common/hex.hpp"
+#include "transfer/file_read.hpp"
 
 namespace lp2p::transfer {
 
@@ -66,19 +64,12 @@ Result<FileDigest> hash_file(int fd, std::uint64_t size, std::uint64_t chunk_siz
       return make_error(Errc::closed, "hashing cancelled");
     }
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(block, size - at));
-    std::size_t got = 0;
-    while (got < want) {
-      const ssize_t n = ::pread(fd, buffer.data() + got, want - got, static_cast<off_t>(at + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        return make_error(Errc::io_error,
-                          std::string("reading for SHA-256: ") + std::strerror(errno));
-      }
-      if (n == 0) {
-        return make_error(Errc::io_error, "the file became shorter while it was read (it changed)");
-      }
-      got += static_cast<std::size_t>(n);
+    auto read = read_at(fd, std::span(buffer.data(), want), at);
+    if (!read) return make_error(Errc::io_error, "SHA-256: " + read.error().message);
+    if (*read < want) {
+      return make_error(Errc::io_error, "the file became shorter while it was read (it changed)");
     }
+    const std::size_t got = *read;
     const std::span<const std::uint8_t> bytes(buffer.data(), got);
     if (chunked) {
       auto chunk = std::async(std::launch::async, [bytes] { return sha256_of(bytes); });

@@ -8,7 +8,7 @@
 namespace lp2p::transfer {
 namespace {
 
-constexpr std::size_t kMaxHead = 3 * 8;
+constexpr std::size_t kMaxHead = std::size_t{3} * 8;  // three varints of at most 8 bytes
 
 struct Parsed {
   SegmentHead head;

@@ -371,7 +371,7 @@ Result<Control> decode_done(CborCursor& c, const Where& where) {
   });
   if (!seen) return std::move(seen).error();
   LP2P_TRY(require(*seen, where, {{0, "transfer-id"}}));
-  return Control{std::move(m)};
+  return Control{m};
 }
 
 Result<Control> decode_failure(CborCursor& c, const Where& where) {

@@ -1,49 +1,19 @@
 #include "transfer/receive_plan.hpp"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <set>
 
 #include "transfer/file_names.hpp"
+#include "transfer/file_read.hpp"
 #include "transfer/path_rules.hpp"
 
 namespace lp2p::transfer {
 namespace {
 
-std::string human(std::uint64_t bytes) {
-  constexpr std::array<const char*, 5> kUnits{"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  std::size_t unit = 0;
-  while (value >= 1024 && unit + 1 < kUnits.size()) {
-    value /= 1024;
-    ++unit;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, kUnits[unit]);
-  return text;
-}
-
 Error refuse(const Entry& e, const std::string& why) {
   return make_error(Errc::invalid_argument, "\"" + display_path(e.path) + "\": " + why);
-}
-
-Result<std::uint64_t> read_full(int fd, std::uint8_t* out, std::uint64_t length,
-                                std::uint64_t offset) {
-  std::uint64_t got = 0;
-  while (got < length) {
-    const ssize_t n = ::pread(fd, out + got, length - got, static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0)
-      return make_error(Errc::io_error,
-                        std::string("reading a part file: ") + std::strerror(errno));
-    if (n == 0) break;
-    got += static_cast<std::uint64_t>(n);
-  }
-  return got;
 }
 
 bool equal_content(int fd, const Entry& e, const std::atomic<bool>* cancel) {
@@ -62,7 +32,7 @@ std::uint64_t verified_prefix(int fd, std::uint64_t part_size, const Entry& e,
   std::uint64_t at = 0;
   for (std::size_t chunk = 0; at + chunk_size <= part_size && at + chunk_size < e.size; ++chunk) {
     if (cancel != nullptr && cancel->load()) break;
-    auto got = read_full(fd, buffer.data(), chunk_size, at);
+    auto got = read_at(fd, buffer, at);
     if (!got || *got != chunk_size) break;
     const std::span<const std::uint8_t> bytes(buffer.data(), chunk_size);
     const Sha256 h = sha256_of(bytes);
@@ -190,8 +160,8 @@ Result<Plan> plan_receive(const Offer& offer, DestDir& dest, Journal* journal,
   auto free = dest.free_space();
   if (!free) return std::move(free).error();
   if (plan.bytes_to_receive > *free) {
-    return make_error(Errc::no_space, "the files need " + human(plan.bytes_to_receive) + ", " +
-                                          root + " has " + human(*free) + " free");
+    return make_error(Errc::no_space, "the files need " + human_bytes(plan.bytes_to_receive) +
+                                          ", " + root + " has " + human_bytes(*free) + " free");
   }
   return plan;
 }

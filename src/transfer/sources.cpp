@@ -79,7 +79,10 @@ class Walker {
     std::ranges::sort(names);
     for (const std::string& name : names) {
       if (is_part_name(name)) continue;  // our own temporary files are never sent
-      LP2P_TRY(add(local / name, rel + "/" + name));
+      std::string child = rel;
+      child += '/';
+      child += name;
+      LP2P_TRY(add(local / name, child));
     }
     return {};
   }
@@ -107,7 +110,7 @@ Result<SourceSet> collect_sources(const std::vector<fs::path>& paths) {
   std::set<std::string> names;
   for (const fs::path& given : paths) {
     fs::path path = given.lexically_normal();
-    if (path.has_filename() == false) path = path.parent_path();  // "photos/" -> "photos"
+    if (!path.has_filename()) path = path.parent_path();  // "photos/" -> "photos"
     std::string name = path.filename().string();
     if (name.empty() || name == "." || name == "..") {
       std::error_code ec;

@@ -12,6 +12,10 @@ Result<std::shared_ptr<TransferLink>> TransferLink::open(QuicTransport transport
   link->watch_close();
   auto stream = link->transport_.open_bidirectional_stream();
   if (!stream) return std::move(stream).error();
+  {
+    const std::lock_guard lock(link->mutex_);
+    link->control_claimed_ = true;
+  }
   link->control_ = ControlStream::attach(std::move(*stream));
   LP2P_TRY(link->hello_exchange(true, timeout));
   return link;
@@ -31,6 +35,8 @@ Result<std::shared_ptr<TransferLink>> TransferLink::accept(QuicTransport transpo
     }
     if (!link->pending_control_) return make_error(Errc::closed, link->why_);
     stream = std::move(link->pending_control_);
+    link->pending_control_.reset();
+    link->control_claimed_ = true;
   }
   link->control_ = ControlStream::attach(std::move(*stream));
   LP2P_TRY(link->hello_exchange(false, timeout));
@@ -56,7 +62,7 @@ void TransferLink::incoming(QuicStream stream) {
   {
     const std::lock_guard lock(mutex_);
     if (stream.bidirectional()) {
-      if (control_ || pending_control_) {
+      if (control_claimed_ || pending_control_) {
         stream.reset(0);  // one control stream per exchange
         return;
       }
@@ -73,7 +79,7 @@ void TransferLink::incoming(QuicStream stream) {
   handler(std::move(stream));
 }
 
-void TransferLink::on_lane(std::function<void(QuicStream)> handler) {
+void TransferLink::on_lane(const std::function<void(QuicStream)>& handler) {
   std::vector<QuicStream> waiting;
   {
     const std::lock_guard lock(mutex_);

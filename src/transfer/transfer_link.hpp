@@ -38,7 +38,7 @@ class TransferLink : public std::enable_shared_from_this<TransferLink> {
   // A new lane to send on.
   Result<std::shared_ptr<StreamWriter>> open_lane();
   // Lanes the peer opens (held until a handler is set). Called on the agent's loop thread.
-  void on_lane(std::function<void(QuicStream)> handler);
+  void on_lane(const std::function<void(QuicStream)>& handler);
 
   void cancel(const std::string& why);
   [[nodiscard]] bool cancelled() const { return cancelled_.load(); }
@@ -57,6 +57,7 @@ class TransferLink : public std::enable_shared_from_this<TransferLink> {
   mutable std::mutex mutex_;
   std::condition_variable control_arrived_;
   std::optional<QuicStream> pending_control_;
+  bool control_claimed_ = false;  // a control stream exists (read on the loop thread)
   std::vector<QuicStream> pending_lanes_;
   std::function<void(QuicStream)> lane_handler_;
   std::vector<std::weak_ptr<StreamWriter>> writers_;
