@@ -13,6 +13,9 @@ namespace lp2p::transfer {
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(250);
+// How soon `Reception::wait` notices that the lanes finished the last file (nothing wakes it
+// then): with kTick it added up to 250 ms to every transfer before Done went out.
+constexpr auto kFinishPoll = std::chrono::milliseconds(10);
 constexpr std::size_t kInboxBlock = std::size_t{1} << 20;
 constexpr auto kGather = std::chrono::milliseconds(2);  // a slow lane still moves
 
@@ -95,6 +98,7 @@ class LaneInbox {
     const std::lock_guard lock(mutex_);
     // QUIC hands over a packet's worth at a time: gather them into large blocks, so the
     // worker writes and hashes in few, large steps.
+    bool completed = false;  // a block filled up: what the waiting worker waits for
     while (!bytes.empty()) {
       if (chunks_.empty() || chunks_.back().size() >= kInboxBlock) {
         if (spare_.empty()) {
@@ -110,15 +114,16 @@ class LaneInbox {
       block.insert(block.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
       bytes = bytes.subspan(take);
       held_ += take;
+      completed = completed || block.size() == kInboxBlock;
     }
     fin_ = fin_ || fin;
     if (!paused_ && held_ > kLaneQueueHigh) {
       paused_ = true;
       stream_.pause_reading();
     }
-    if (fin || chunks_.size() > 1 || (!chunks_.empty() && chunks_.back().size() >= kInboxBlock)) {
-      changed_.notify_all();
-    }
+    // Not per packet while the worker is behind: it only waits with fewer than two blocks and
+    // the first one short, which ends when a block fills up.
+    if (fin || completed) changed_.notify_all();
   }
   void reset(std::uint64_t code) {
     const std::lock_guard lock(mutex_);
@@ -156,14 +161,18 @@ class Reception {
 
   // Waits until every planned file is finished or the exchange fails.
   Result<void> wait() {
+    auto last_progress = Clock::now();
     while (true) {
       {
         const std::lock_guard lock(mutex_);
         if (error_) return *error_;
         if (finished_ == expected_) return {};
       }
-      auto message = link_.control().receive(kTick);
-      observer_.progress(received_.load(), total_);
+      auto message = link_.control().receive(kFinishPoll);
+      if (Clock::now() - last_progress >= kTick) {
+        last_progress = Clock::now();
+        observer_.progress(received_.load(), total_);
+      }
       if (message) {
         if (const auto* f = std::get_if<Failure>(&*message)) {
           fail(make_error(Errc::closed, "the sender stopped: " + f->message));
