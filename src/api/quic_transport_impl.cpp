@@ -69,13 +69,13 @@ void QuicStreamImpl::set_data_handler(
 }
 
 void QuicStreamImpl::received(std::span<const std::uint8_t> bytes, bool fin) {
-  if (paused_ || !on_data_.has() || !held_.empty() || held_fin_) {
+  // Runs once per packet's worth: the handler slot is asked once (it takes a lock), not twice.
+  if (paused_ || !held_.empty() || held_fin_ || !on_data_(bytes, fin)) {
     held_.insert(held_.end(), bytes.begin(), bytes.end());
     held_fin_ = held_fin_ || fin;
     return;  // not consumed: QUIC's flow control holds the peer back
   }
   if (fin) fin_delivered_ = true;
-  on_data_(bytes, fin);
   if (auto t = transport_.lock(); t && t->connection() != nullptr) {
     t->connection()->consume(id_, bytes.size());
   }

@@ -753,7 +753,10 @@ void Connection::arm_timer() {
   const ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn_);
   if (expiry == UINT64_MAX) return;
   const auto at = to_time_point(expiry);
-  if (at == timer_at_) return;
+  // A pending timer that fires no later stays: re-arming costs a timerfd_settime system call,
+  // and with pacing the expiry moves after nearly every flush. One that fires early finds
+  // nothing expired, and on_timer arms it again.
+  if (timer_at_ != Clock::time_point{} && timer_at_ <= at) return;
   timer_at_ = at;
   timer_.expires_at(at);
   timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {

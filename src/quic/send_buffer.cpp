@@ -4,11 +4,6 @@
 #include <cstring>
 
 namespace lp2p::quic {
-namespace {
-// Enough to absorb a sender that appends and releases megabytes at a time without going back to
-// the allocator (whose fresh pages cost page faults), small beside the buffer capacity.
-constexpr std::size_t kMaxSpareChunks = 64;
-}  // namespace
 
 std::size_t SendBuffer::append(std::span<const std::uint8_t> data) {
   const std::size_t take = std::min(data.size(), space());
@@ -62,14 +57,14 @@ void SendBuffer::acknowledge(std::uint64_t offset, std::uint64_t length) {
 // Frees whole chunks below the acknowledged offset; only full chunks (all but maybe the last).
 void SendBuffer::release_acknowledged() {
   while (!chunks_.empty() && chunks_.front().used == kChunkSize && base_ + kChunkSize <= acked_) {
-    if (spare_.size() < kMaxSpareChunks) spare_.push_back(std::move(chunks_.front().bytes));
+    if (spare_.size() < max_spare()) spare_.push_back(std::move(chunks_.front().bytes));
     chunks_.pop_front();
     base_ += kChunkSize;
   }
   if (chunks_.size() == 1 && acked_ == end_ && base_ + chunks_.front().used == end_ &&
       sent_ == end_) {
     // Everything is acknowledged: start the next write at a fresh chunk boundary.
-    if (spare_.size() < kMaxSpareChunks) spare_.push_back(std::move(chunks_.front().bytes));
+    if (spare_.size() < max_spare()) spare_.push_back(std::move(chunks_.front().bytes));
     chunks_.pop_front();
     base_ = end_;
   }

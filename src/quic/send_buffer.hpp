@@ -52,6 +52,10 @@ class SendBuffer {
     std::size_t used = 0;
   };
   void release_acknowledged();
+  // Released chunks are kept up to the capacity, so a bulk sender never goes back to the
+  // allocator: fresh pages cost a page fault each (expensive on VMs), and the stream reached that
+  // much memory anyway. A stream's chunks and spares together stay within capacity + one chunk.
+  [[nodiscard]] std::size_t max_spare() const { return capacity_ / kChunkSize; }
 
   std::size_t capacity_;
   std::deque<Chunk> chunks_;

@@ -13,6 +13,9 @@ namespace lp2p::transfer {
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(250);
+// How soon `Reception::wait` notices that the lanes finished the last file (nothing wakes it
+// then): with kTick it added up to 250 ms to every transfer before Done went out.
+constexpr auto kFinishPoll = std::chrono::milliseconds(10);
 constexpr std::size_t kInboxBlock = std::size_t{1} << 20;
 constexpr auto kGather = std::chrono::milliseconds(2);  // a slow lane still moves
 
@@ -81,30 +84,50 @@ class LaneInbox {
     return item;
   }
 
+  // Hands a block `next` returned back for reuse. Fresh blocks cost a page fault per 4 KiB on
+  // first touch (glibc returns freed megabyte blocks to the kernel), which on this project's VMs
+  // made the copy in `arrived` the loop thread's largest cost; recycled ones are already mapped.
+  void recycle(std::vector<std::uint8_t> block) {
+    if (block.capacity() < kInboxBlock) return;
+    block.clear();
+    const std::lock_guard lock(mutex_);
+    if (spare_.size() < kMaxSpareBlocks) spare_.push_back(std::move(block));
+  }
+
  private:
+  // At most what a lane may queue before it is paused, and the block being filled.
+  static constexpr std::size_t kMaxSpareBlocks = kLaneQueueHigh / kInboxBlock + 2;
+
   void arrived(std::span<const std::uint8_t> bytes, bool fin) {
     const std::lock_guard lock(mutex_);
     // QUIC hands over a packet's worth at a time: gather them into large blocks, so the
     // worker writes and hashes in few, large steps.
+    bool completed = false;  // a block filled up: what the waiting worker waits for
     while (!bytes.empty()) {
       if (chunks_.empty() || chunks_.back().size() >= kInboxBlock) {
-        chunks_.emplace_back();
-        chunks_.back().reserve(kInboxBlock);
+        if (spare_.empty()) {
+          chunks_.emplace_back();
+          chunks_.back().reserve(kInboxBlock);
+        } else {
+          chunks_.push_back(std::move(spare_.back()));
+          spare_.pop_back();
+        }
       }
       std::vector<std::uint8_t>& block = chunks_.back();
       const std::size_t take = std::min(bytes.size(), kInboxBlock - block.size());
       block.insert(block.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
       bytes = bytes.subspan(take);
       held_ += take;
+      completed = completed || block.size() == kInboxBlock;
     }
     fin_ = fin_ || fin;
     if (!paused_ && held_ > kLaneQueueHigh) {
       paused_ = true;
       stream_.pause_reading();
     }
-    if (fin || chunks_.size() > 1 || (!chunks_.empty() && chunks_.back().size() >= kInboxBlock)) {
-      changed_.notify_all();
-    }
+    // Not per packet while the worker is behind: it only waits with fewer than two blocks and
+    // the first one short, which ends when a block fills up.
+    if (fin || completed) changed_.notify_all();
   }
   void reset(std::uint64_t code) {
     const std::lock_guard lock(mutex_);
@@ -117,6 +140,7 @@ class LaneInbox {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::vector<std::uint8_t>> chunks_;
+  std::vector<std::vector<std::uint8_t>> spare_;  // empty blocks of kInboxBlock capacity
   std::size_t held_ = 0;
   bool paused_ = false;
   bool fin_ = false;
@@ -154,14 +178,18 @@ class Reception {
 
   // Waits until every planned file is finished or the exchange fails.
   Result<void> wait() {
+    auto last_progress = Clock::now();
     while (true) {
       {
         const std::lock_guard lock(mutex_);
         if (error_) return *error_;
         if (finished_ == expected_) return {};
       }
-      auto message = link_.control().receive(kTick);
-      observer_.progress(received_.load(), total_);
+      auto message = link_.control().receive(kFinishPoll);
+      if (Clock::now() - last_progress >= kTick) {
+        last_progress = Clock::now();
+        observer_.progress(received_.load(), total_);
+      }
       if (message) {
         if (const auto* f = std::get_if<Failure>(&*message)) {
           fail(make_error(Errc::closed, "the sender stopped: " + f->message));
@@ -267,6 +295,7 @@ class Reception {
     });
     while (auto item = inbox.next(cancel_flag())) {
       Result<void> fed = item->bytes.empty() ? Result<void>{} : reader.feed(item->bytes);
+      inbox.recycle(std::move(item->bytes));
       if (fed && item->error) fed = *item->error;
       if (fed && item->fin) fed = reader.finish();
       if (!fed) {
