@@ -24,7 +24,7 @@ void EventPrinter::event(const std::string& name, nlohmann::json fields, const s
   const std::lock_guard lock(mutex_);
   if (json_) {
     nlohmann::json line = {{"event", name}, {"time", now_seconds()}};
-    line.update(fields);
+    if (fields.is_object()) line.update(fields);
     io_.out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n'
             << std::flush;
     return;

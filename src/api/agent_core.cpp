@@ -155,11 +155,11 @@ void AgentCore::stop_on_loop() {
   }
   transports_.clear();
   for (auto& timer : transport_timers_) timer.cancel();
-  if (discovery_) {
-    discovery_->stop_publishing();
-    discovery_->stop_browsing();
-  }
+  if (discovery_) discovery_->shutdown();
   if (local_) local_->stop();
+  for (const auto& dialer : retired_dialers_) {
+    dialer->stop(static_cast<std::uint64_t>(osp::CloseCode::normal), "agent stopping");
+  }
 }
 
 Result<void> AgentCore::acquire_browsing() {

@@ -67,6 +67,10 @@ void Discovery::stop_publishing() {
   for (auto& p : providers_) p->stop_publishing();
 }
 
+void Discovery::shutdown() {
+  for (auto& p : providers_) p->shutdown();
+}
+
 void Discovery::update_metadata(const Metadata& metadata) {
   for (auto& p : providers_) p->update_metadata(metadata);
 }

@@ -40,6 +40,8 @@ class Discovery {
   void stop_browsing();
   Result<void> start_publishing(const PublishInfo& info);
   void stop_publishing();
+  // See Provider::shutdown; the directory stays readable.
+  void shutdown();
   void update_metadata(const Metadata& metadata);
   // Adds a peer known by ticket (through the manual provider).
   Result<void> add_ticket(const Ticket& ticket);

@@ -91,6 +91,12 @@ void DnsSdProvider::stop_publishing() {
   if (engine_) engine_->unpublish();
 }
 
+void DnsSdProvider::shutdown() {
+  stop_publishing();
+  stop_browsing();
+  engine_.reset();  // the goodbyes went out in unpublish; this closes the sockets
+}
+
 void DnsSdProvider::update_metadata(const Metadata& metadata) {
   if (engine_) engine_->update_txt(to_txt(metadata));
 }

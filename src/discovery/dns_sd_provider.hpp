@@ -28,6 +28,7 @@ class DnsSdProvider final : public Provider {
   void stop_browsing() override;
   Result<void> start_publishing(const PublishInfo& info) override;
   void stop_publishing() override;
+  void shutdown() override;
   void update_metadata(const Metadata& metadata) override;
 
   // The instance label in use (it changes when a name conflict forces a rename).

@@ -51,6 +51,12 @@ class Provider {
   virtual Result<void> start_publishing(const PublishInfo& info) = 0;
   virtual void stop_publishing() = 0;
   virtual void update_metadata(const Metadata& metadata) = 0;
+  // Stops browsing and publishing and lets go of sockets and timers, so that the event loop can
+  // run out of work. The provider is not used again.
+  virtual void shutdown() {
+    stop_publishing();
+    stop_browsing();
+  }
   // Asks for a peer's metadata to be kept fresh (or no longer). Providers whose browsing already
   // watches metadata (DNS-SD) ignore it.
   virtual void monitor_metadata(std::string_view fingerprint, bool enable) {

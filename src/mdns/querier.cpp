@@ -293,7 +293,10 @@ void Querier::on_timer(TimePoint now) {
   std::vector<Question> due;
   for (auto& b : browses_) {
     if (b.next_query > now) continue;
-    due.push_back({b.name, kPtr, kClassIn, false});
+    // The first query of a browse asks for unicast answers (QU, RFC 6762 §5.4): a responder
+    // that announced within the last second would otherwise hold its multicast answer back
+    // (§6's one-second rule), which a command started just after its peer waited out.
+    due.push_back({b.name, kPtr, kClassIn, b.interval == Duration{0}});
     b.interval = b.interval == Duration{0} ? Duration(seconds(1))
                                            : std::min<Duration>(b.interval * 2, kMaxQueryInterval);
     b.next_query = now + b.interval;

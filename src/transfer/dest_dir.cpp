@@ -312,7 +312,8 @@ Result<PartFile> DestDir::open_part(const std::vector<std::string>& path, std::s
 }
 
 Result<void> DestDir::commit(PartFile part, const std::string& final_name, std::uint32_t mode,
-                             std::optional<std::int64_t> mtime_ns, bool overwrite) {
+                             std::optional<std::int64_t> mtime_ns, bool overwrite,
+                             Durability durability) {
   LP2P_TRY(check_component(final_name));
   if (is_part_name(final_name)) {
     return make_error(Errc::invalid_argument,
@@ -352,8 +353,10 @@ Result<void> DestDir::commit(PartFile part, const std::string& final_name, std::
       return fs_error(err, "cannot set the modification time of " + part.shown_);
     }
   }
-  if (const int err = errno_if(::fsync(part.fd()) != 0))
-    return fs_error(err, "cannot sync " + part.shown_);
+  if (durability == Durability::each) {
+    if (const int err = errno_if(::fsync(part.fd()) != 0))
+      return fs_error(err, "cannot sync " + part.shown_);
+  }
 
   const char* from = part.name_.c_str();
   const char* to = final_name.c_str();
@@ -379,8 +382,10 @@ Result<void> DestDir::commit(PartFile part, const std::string& final_name, std::
     if (err == EEXIST) return make_error(Errc::refused, target + " already exists");
     if (err != 0) return fs_error(err, "cannot rename " + part.shown_ + " to " + target);
   }
-  if (const int err = errno_if(::fsync(dir_fd) != 0))
-    return fs_error(err, "cannot sync the directory of " + target);
+  if (durability == Durability::each) {
+    if (const int err = errno_if(::fsync(dir_fd) != 0))
+      return fs_error(err, "cannot sync the directory of " + target);
+  }
   return {};
 }
 
@@ -434,6 +439,12 @@ Result<void> DestDir::sync_dir(const std::vector<std::string>& dir) {
   if (!opened->has_value()) return make_error(Errc::not_found, shown(dir) + " does not exist");
   if (const int err = errno_if(::fsync((*opened)->get()) != 0))
     return fs_error(err, "cannot sync " + shown(dir));
+  return {};
+}
+
+Result<void> DestDir::sync_data() {
+  if (const int err = errno_if(::syncfs(fd_.get()) != 0))
+    return fs_error(err, "cannot sync the file system of " + shown({}));
   return {};
 }
 

@@ -125,8 +125,14 @@ class DestDir {
   // 0777 and with the owner's read/write bits forced on) before the rename; mtime set with
   // futimens when given (atime left alone). On failure the part file stays where it was: keep
   // dir() and name() before the call to remove_part() it.
+  //
+  // Durability::batched leaves out both fsyncs: the caller synced the data before (sync_data,
+  // after the last write of every part of the batch) and syncs the directory after (sync_dir),
+  // once for many files.
+  enum class Durability { each, batched };
   Result<void> commit(PartFile part, const std::string& final_name, std::uint32_t mode,
-                      std::optional<std::int64_t> mtime_ns, bool overwrite);
+                      std::optional<std::int64_t> mtime_ns, bool overwrite,
+                      Durability durability = Durability::each);
 
   // A name not taken yet in `dir` (by anything, links included): "name", else "name (1).ext",
   // "name (2).ext", ... The extension is kept: the last ".xyz" (1 to 16 bytes after the dot, not
@@ -144,6 +150,8 @@ class DestDir {
 
   // fsync of a directory below the root (or the root itself for {}).
   Result<void> sync_dir(const std::vector<std::string>& dir);
+  // syncfs(2) of the destination's file system: every written part's data at once.
+  Result<void> sync_data();
 
  private:
   DestDir(UniqueFd fd, std::filesystem::path root) : fd_(std::move(fd)), root_(std::move(root)) {}

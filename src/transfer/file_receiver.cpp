@@ -6,6 +6,7 @@
 #include <map>
 #include <thread>
 
+#include "transfer/commit_batch.hpp"
 #include "transfer/lane.hpp"
 #include "transfer/path_rules.hpp"
 
@@ -87,6 +88,12 @@ class LaneInbox {
   // Hands a block `next` returned back for reuse. Fresh blocks cost a page fault per 4 KiB on
   // first touch (glibc returns freed megabyte blocks to the kernel), which on this project's VMs
   // made the copy in `arrived` the loop thread's largest cost; recycled ones are already mapped.
+  // Nothing is waiting to be read (the worker would wait).
+  [[nodiscard]] bool idle() {
+    const std::lock_guard lock(mutex_);
+    return chunks_.empty() && !fin_ && !error_;
+  }
+
   void recycle(std::vector<std::uint8_t> block) {
     if (block.capacity() < kInboxBlock) return;
     block.clear();
@@ -259,17 +266,27 @@ class Reception {
     return sink->open();
   }
 
-  void finished(std::uint64_t index, FileResult result) {
-    result.index = index;
-    (void)link_.control().send(result);
-    observer_.file_done(offer_.entries[index], result);
+  // Tells the sender (in one write) and the observer.
+  void finished(const std::vector<FileResult>& results) {
+    if (results.empty()) return;
+    const std::vector<Control> messages(results.begin(), results.end());
+    (void)link_.control().send_all(messages);
+    for (const FileResult& result : results) observer_.file_done(offer_.entries[result.index], result);
     const std::lock_guard lock(mutex_);
-    ++finished_;
-    (result.ok ? saved_ : failed_files_) += 1;
+    finished_ += results.size();
+    for (const FileResult& result : results) (result.ok ? saved_ : failed_files_) += 1;
+  }
+
+  Result<void> commit(CommitBatch& batch) {
+    auto outcome = batch.commit();
+    finished(outcome.results);
+    if (outcome.error) return *outcome.error;
+    return {};
   }
 
   void lane_main(LaneInbox& inbox) {
     std::optional<FileSink> sink;
+    CommitBatch batch(*context_.dest);
     std::uint64_t index = 0;
     LaneReader reader({
         [&](const SegmentHead& head) -> Result<void> {
@@ -282,30 +299,38 @@ class Reception {
           return {};
         },
         [&]() -> Result<void> {
-          auto saved = sink->finish();
-          sink.reset();
-          if (!saved) {
-            if (saved.error().code != Errc::protocol_error) return saved.error();
-            finished(index, FileResult{index, false, "", saved.error().message});
+          auto verified = sink->verify();
+          if (!verified) {
+            sink.reset();
+            if (verified.error().code != Errc::protocol_error) return verified.error();
+            finished({FileResult{index, false, "", verified.error().message}});
             return {};
           }
-          finished(index, FileResult{index, true, *saved, ""});
-          return {};
+          batch.add(index, std::move(*sink));
+          sink.reset();
+          return batch.full() ? commit(batch) : Result<void>{};
         },
     });
-    while (auto item = inbox.next(cancel_flag())) {
+    // Whatever ends the lane, the files already verified are saved.
+    auto stop = [&](std::optional<Error> error) {
+      if (sink) sink->keep_for_resume();
+      if (auto committed = commit(batch); !committed && !error) error = committed.error();
+      if (error) fail(*error);
+    };
+    while (true) {
+      // Nothing more to read now: what is verified is saved before waiting.
+      if (!batch.empty() && inbox.idle()) {
+        if (auto committed = commit(batch); !committed) return stop(committed.error());
+      }
+      auto item = inbox.next(cancel_flag());
+      if (!item) return stop(std::nullopt);
       Result<void> fed = item->bytes.empty() ? Result<void>{} : reader.feed(item->bytes);
       inbox.recycle(std::move(item->bytes));
       if (fed && item->error) fed = *item->error;
       if (fed && item->fin) fed = reader.finish();
-      if (!fed) {
-        if (sink) sink->keep_for_resume();
-        fail(fed.error());
-        return;
-      }
-      if (item->fin) return;
+      if (!fed) return stop(fed.error());
+      if (item->fin) return stop(std::nullopt);
     }
-    if (sink) sink->keep_for_resume();
   }
 
   const std::atomic<bool>& cancel_flag() { return cancel_; }

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <thread>
 
 #include "common/unique_fd.hpp"
@@ -54,8 +55,42 @@ struct LaneShared {
   }
 };
 
-Result<void> send_one(LaneShared& s, StreamWriter& writer, const Wanted& w,
-                      std::vector<std::uint8_t>& buffer) {
+// What a lane is about to write: segment heads and file bytes back to back, written when the
+// block is full. Small files share writes (one call to the loop thread per kReadBlock, not two
+// per file); a big file's head goes out with its first bytes.
+class LaneBuffer {
+ public:
+  explicit LaneBuffer(StreamWriter& writer)
+      : writer_(writer), block_(new std::uint8_t[kReadBlock]) {}  // not zeroed: written first
+
+  Result<void> append_head(const Wanted& w, std::uint64_t size) {
+    head_.clear();
+    append_segment_head(w.index, w.offset, size - w.offset, head_);
+    if (room().size() < head_.size()) LP2P_TRY(flush());
+    std::memcpy(block_.get() + used_, head_.data(), head_.size());
+    used_ += head_.size();
+    return {};
+  }
+  // The free part of the block (flush() first when it is empty).
+  [[nodiscard]] std::span<std::uint8_t> room() const {
+    return {block_.get() + used_, kReadBlock - used_};
+  }
+  void filled(std::size_t n) { used_ += n; }
+  Result<void> flush() {
+    if (used_ == 0) return {};
+    LP2P_TRY(writer_.write_all({block_.get(), used_}));
+    used_ = 0;
+    return {};
+  }
+
+ private:
+  StreamWriter& writer_;
+  std::unique_ptr<std::uint8_t[]> block_;  // NOLINT(*-avoid-c-arrays): an uninitialised buffer
+  std::size_t used_ = 0;
+  std::vector<std::uint8_t> head_;
+};
+
+Result<void> send_one(LaneShared& s, LaneBuffer& out, const Wanted& w) {
   const Entry& e = s.offer.entries[w.index];
   const SourceFile& src = s.sources.files[w.index];
   const UniqueFd file(::open(src.local.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
@@ -69,19 +104,19 @@ Result<void> send_one(LaneShared& s, StreamWriter& writer, const Wanted& w,
     return make_error(Errc::io_error,
                       src.local.string() + " changed since it was offered; send it again");
   }
-  std::vector<std::uint8_t> head;
-  append_segment_head(w.index, w.offset, e.size - w.offset, head);
-  LP2P_TRY(writer.write_all(head));
+  LP2P_TRY(out.append_head(w, e.size));
   std::uint64_t at = w.offset;
   while (at < e.size) {
     if (s.link.cancelled()) return make_error(Errc::closed, s.link.why());
-    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), e.size - at));
-    auto got = read_at(fd, std::span(buffer.data(), want), at);
+    if (out.room().empty()) LP2P_TRY(out.flush());
+    const std::span<std::uint8_t> room = out.room();
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(room.size(), e.size - at));
+    auto got = read_at(fd, room.first(want), at);
     if (!got || *got == 0) {
       return make_error(Errc::io_error,
                         src.local.string() + ": " + (got ? "became shorter" : got.error().message));
     }
-    LP2P_TRY(writer.write_all({buffer.data(), *got}));
+    out.filled(*got);
     at += *got;
     s.sent.fetch_add(*got, std::memory_order_relaxed);
   }
@@ -94,12 +129,16 @@ void lane_main(LaneShared& s) {
     s.fail(writer.error());
     return;
   }
-  std::vector<std::uint8_t> buffer(kReadBlock);
+  LaneBuffer out(**writer);
   while (auto w = s.queue.next()) {
-    if (auto sent = send_one(s, **writer, *w, buffer); !sent) {
+    if (auto sent = send_one(s, out, *w); !sent) {
       s.fail(sent.error());
       return;
     }
+  }
+  if (auto flushed = out.flush(); !flushed) {
+    s.fail(flushed.error());
+    return;
   }
   if (auto finished = (*writer)->finish(); !finished) s.fail(finished.error());
 }

@@ -25,7 +25,7 @@ Result<void> FileSink::open() {
 }
 
 void FileSink::journal_progress() {
-  if (context_.journal == nullptr) return;
+  if (context_.journal == nullptr || !plan_.journaled) return;
   store::PartRecord record;
   record.sha256_hex = to_hex(entry_.sha256);
   record.size = entry_.size;
@@ -53,23 +53,22 @@ Result<void> FileSink::write(std::span<const std::uint8_t> bytes) {
   return {};
 }
 
-Result<std::string> FileSink::finish() {
+Result<void> FileSink::verify() {
   if (position_ != entry_.size) {
     return make_error(Errc::protocol_error,
                       "\"" + display_path(entry_.path) + "\": fewer bytes than its size");
   }
-  const std::string sha_hex = to_hex(entry_.sha256);
-  const std::string root = context_.dest->root().string();
   if (plan_.prefix_hash->finish() != entry_.sha256) {
     (void)context_.dest->remove_part(part_->dir(), part_->name());
-    if (context_.journal != nullptr) {
-      context_.journal->forget(sha_hex, entry_.size, root, plan_.rel_path);
-    }
+    forget();
     return make_error(Errc::protocol_error, "\"" + display_path(entry_.path) +
                                                 "\": the content does not match its SHA-256 "
                                                 "(the sender's file changed?); not saved");
   }
-  LP2P_TRY(part_->sync());
+  return {};
+}
+
+Result<std::string> FileSink::commit(DestDir::Durability durability) {
   std::string name = plan_.name;
   if (!context_.overwrite) {
     auto free = context_.dest->free_name(plan_.dir, plan_.name);
@@ -78,14 +77,19 @@ Result<std::string> FileSink::finish() {
   }
   const std::optional<std::int64_t> mtime =
       entry_.mtime_ns > 0 ? std::optional<std::int64_t>(entry_.mtime_ns) : std::nullopt;
-  LP2P_TRY(context_.dest->commit(std::move(*part_), name, entry_.mode, mtime, context_.overwrite));
+  LP2P_TRY(context_.dest->commit(std::move(*part_), name, entry_.mode, mtime, context_.overwrite,
+                                 durability));
   part_.reset();
-  if (context_.journal != nullptr) {
-    context_.journal->forget(sha_hex, entry_.size, root, plan_.rel_path);
-  }
+  if (durability == DestDir::Durability::each) forget();
   std::string saved;
   for (const std::string& d : plan_.dir) saved += d + "/";
   return saved + name;
+}
+
+void FileSink::forget() {
+  if (context_.journal == nullptr || !plan_.journaled) return;
+  context_.journal->forget(to_hex(entry_.sha256), entry_.size, context_.dest->root().string(),
+                           plan_.rel_path);
 }
 
 void FileSink::keep_for_resume() {

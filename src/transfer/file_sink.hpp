@@ -1,8 +1,9 @@
 // One file being received: its bytes go to a part file next to its final name while their
 // SHA-256 is computed; at the end the digest is compared with the offer's, the part is synced
 // and renamed to its name (another free name on a clash unless overwriting). The destination
-// never holds a partial or wrong file under a real name. Progress is journaled (after a sync)
-// every kJournalEvery bytes, so an interrupted file resumes from there or later.
+// never holds a partial or wrong file under a real name. Progress of a file that can resume
+// (PlannedFile::journaled) is journaled (after a sync) every kJournalEvery bytes, so an
+// interrupted file resumes from there or later.
 #pragma once
 
 #include <memory>
@@ -33,9 +34,18 @@ class FileSink {
   Result<void> open();
   Result<void> write(std::span<const std::uint8_t> bytes);
   [[nodiscard]] std::uint64_t position() const { return position_; }
-  // All bytes are in: verify, sync, rename. Returns the relative path it was saved as. On a
-  // digest mismatch the part is removed (its content is wrong) and the error says so.
-  Result<std::string> finish();
+  // All bytes are in: compares their SHA-256 with the offer's. On a mismatch the part is removed
+  // (its content is wrong) and the error (protocol_error) says so.
+  Result<void> verify();
+  // Renames the verified part to its name (another free name on a clash unless overwriting);
+  // returns the relative path it was saved as. Durability::each syncs the file and its directory
+  // and forgets the journal entry; with batched the caller syncs (DestDir::commit) and then
+  // calls forget().
+  Result<std::string> commit(DestDir::Durability durability);
+  [[nodiscard]] const std::vector<std::string>& dir() const { return plan_.dir; }
+  [[nodiscard]] std::uint64_t size() const { return entry_.size; }
+  // The journal entry goes (the file is saved, or its part removed).
+  void forget();
   // Stops without finishing: the part and its journal entry stay, for a later resume.
   void keep_for_resume();
 

@@ -125,6 +125,7 @@ Result<Plan> plan_receive(const Offer& offer, DestDir& dest, Journal* journal,
     file.dir = std::move(*parts);
     file.part_tag = to_hex(e.sha256).substr(0, 8);
     file.prefix_hash = std::make_shared<Sha256Stream>();
+    file.journaled = e.size > offer.chunk_size;
 
     std::vector<std::string> final_path = file.dir;
     final_path.push_back(file.name);
@@ -149,7 +150,7 @@ Result<Plan> plan_receive(const Offer& offer, DestDir& dest, Journal* journal,
                                       offer.chunk_size, *file.prefix_hash, options.cancel);
       }
       if (file.offset == 0) file.prefix_hash = std::make_shared<Sha256Stream>();
-    } else if (journal != nullptr) {
+    } else if (journal != nullptr && file.journaled) {
       journal->forget(to_hex(e.sha256), e.size, root, e.path);  // its part is gone
     }
     plan.bytes_resumed += file.offset;

@@ -26,6 +26,9 @@ struct PlannedFile {
   std::string part_tag;                       // names the part file (8 hex digits of the SHA-256)
   std::uint64_t offset = 0;                   // resume from here
   std::shared_ptr<Sha256Stream> prefix_hash;  // SHA-256 state after `offset` bytes
+  // Larger than one chunk: only such a file can resume (whole verified chunks before its end),
+  // so only its part is journaled.
+  bool journaled = false;
 };
 
 struct Plan {

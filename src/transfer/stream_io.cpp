@@ -127,6 +127,16 @@ Result<void> ControlStream::send(const Control& message) {
   return writer_->write_all(bytes);
 }
 
+Result<void> ControlStream::send_all(std::span<const Control> messages) {
+  std::vector<std::uint8_t> bytes;
+  for (const Control& message : messages) {
+    const std::vector<std::uint8_t> one = encode(message);
+    bytes.insert(bytes.end(), one.begin(), one.end());
+  }
+  const std::lock_guard lock(send_mutex_);
+  return writer_->write_all(bytes);
+}
+
 Result<Control> ControlStream::receive(Clock::duration timeout) {
   std::unique_lock lock(mutex_);
   const auto deadline = Clock::now() + timeout;

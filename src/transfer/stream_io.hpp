@@ -53,6 +53,8 @@ class ControlStream {
   static std::shared_ptr<ControlStream> attach(QuicStream stream);
 
   Result<void> send(const Control& message);
+  // Several messages in one write.
+  Result<void> send_all(std::span<const Control> messages);
   // The next message. Errors: timed_out, closed (the peer finished or reset the stream, the
   // transport ended, or cancel()), protocol_error (bytes that are not a message).
   Result<Control> receive(Clock::duration timeout);

@@ -283,6 +283,11 @@ class TransferTest(LabTestCase):
         with open(os.path.join(dest, "one (1)"), "rb") as f:
             self.assertEqual(f.read(), b"another")
 
+        # SIGTERM (as from a service manager): a clean stop, said as an event.
+        recv.p.send_signal(signal.SIGTERM)
+        self.assertEqual(self.finish(recv), 0, recv.err_text())
+        self.assertTrue(recv.find_events(is_event("stopped")), recv.out_text())
+
 
 class GroupShareChatTest(LabTestCase):
     """Host a sends or shares; b, c, d receive or pull."""
