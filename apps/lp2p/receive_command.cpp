@@ -185,6 +185,11 @@ int run_receive(const ReceiveOptions& options, const Io& io) {
   if (!dest) return fail(kExitBadUsage, dest.error().message);
   auto journal = transfer::Journal::open(state_dir_of(options.agent));
   if (!journal) return fail(kExitError, journal.error().message);
+  if (const std::size_t pruned = (*journal)->prune(transfer::kPartsKeptFor); pruned > 0) {
+    printer.event("pruned", {{"parts", pruned}},
+                  "Removed " + std::to_string(pruned) +
+                      " part file(s) of transfers abandoned more than a week ago.");
+  }
   ConsentOptions consent_options;
   consent_options.code = options.code;
   auto made = make_command_agent(options.agent, printer, consent_options);

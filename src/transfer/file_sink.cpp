@@ -94,6 +94,11 @@ void FileSink::forget() {
 
 void FileSink::keep_for_resume() {
   if (!part_) return;
+  if (!plan_.journaled) {  // too small to resume from a part: sent whole next time
+    (void)context_.dest->remove_part(part_->dir(), part_->name());
+    part_.reset();
+    return;
+  }
   if (part_->sync()) {
     journaled_ = position_;
     journal_progress();

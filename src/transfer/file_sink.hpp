@@ -46,7 +46,8 @@ class FileSink {
   [[nodiscard]] std::uint64_t size() const { return entry_.size; }
   // The journal entry goes (the file is saved, or its part removed).
   void forget();
-  // Stops without finishing: the part and its journal entry stay, for a later resume.
+  // Stops without finishing: the part and its journal entry stay, for a later resume (a file of
+  // one chunk or less cannot resume: its part is removed).
   void keep_for_resume();
 
  private:

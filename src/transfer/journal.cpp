@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "transfer/dest_dir.hpp"
+#include "transfer/path_rules.hpp"
+
 namespace lp2p::transfer {
 
 Result<std::shared_ptr<Journal>> Journal::open(const std::filesystem::path& state_dir) {
@@ -35,6 +38,34 @@ void Journal::forget(const std::string& sha256_hex, std::uint64_t size,
   if (auto r = store_->forget_part(sha256_hex, size, dest_root, rel_path); !r) {
     spdlog::warn("transfer journal: {}", r.error().message);
   }
+}
+
+std::size_t Journal::prune(std::chrono::hours max_age) {
+  const auto cutoff = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) -
+                      std::chrono::duration_cast<std::chrono::seconds>(max_age);
+  const std::lock_guard lock(mutex_);
+  auto old = store_->parts_older_than(cutoff);
+  if (!old) {
+    spdlog::warn("transfer journal: {}", old.error().message);
+    return 0;
+  }
+  std::size_t removed = 0;
+  for (const store::PartRecord& r : *old) {
+    auto dir = check_relative_path(r.rel_path);
+    if (auto dest = DestDir::open(r.dest_root, false); dest && dir) {
+      dir->pop_back();  // the file's own name
+      if (auto gone = dest->remove_part(*dir, r.part_name); !gone) {
+        spdlog::warn("transfer journal: {}", gone.error().message);
+        continue;  // kept, and tried again next time
+      }
+    }
+    if (auto r2 = store_->forget_part(r.sha256_hex, r.size, r.dest_root, r.rel_path); !r2) {
+      spdlog::warn("transfer journal: {}", r2.error().message);
+      continue;
+    }
+    ++removed;
+  }
+  return removed;
 }
 
 }  // namespace lp2p::transfer

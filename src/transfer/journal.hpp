@@ -5,6 +5,7 @@
 // transfer goes on (the next attempt then verifies the part file from its start).
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,9 @@
 
 namespace lp2p::transfer {
 
+// How long an interrupted transfer's part file waits to be resumed before prune() removes it.
+inline constexpr std::chrono::hours kPartsKeptFor{24 * 7};
+
 class Journal {
  public:
   static Result<std::shared_ptr<Journal>> open(const std::filesystem::path& state_dir);
@@ -25,6 +29,9 @@ class Journal {
   void put(store::PartRecord record);
   void forget(const std::string& sha256_hex, std::uint64_t size, const std::string& dest_root,
               const std::string& rel_path);
+  // Removes the part files not written to for `max_age` (their transfer was abandoned) and their
+  // records; returns how many. A part whose destination is gone is only forgotten.
+  std::size_t prune(std::chrono::hours max_age);
 
  private:
   explicit Journal(std::unique_ptr<store::Store> store) : store_(std::move(store)) {}
