@@ -85,15 +85,15 @@ class LaneInbox {
     return item;
   }
 
-  // Hands a block `next` returned back for reuse. Fresh blocks cost a page fault per 4 KiB on
-  // first touch (glibc returns freed megabyte blocks to the kernel), which on this project's VMs
-  // made the copy in `arrived` the loop thread's largest cost; recycled ones are already mapped.
   // Nothing is waiting to be read (the worker would wait).
   [[nodiscard]] bool idle() {
     const std::lock_guard lock(mutex_);
     return chunks_.empty() && !fin_ && !error_;
   }
 
+  // Hands a block `next` returned back for reuse. Fresh blocks cost a page fault per 4 KiB on
+  // first touch (glibc returns freed megabyte blocks to the kernel), which on this project's VMs
+  // made the copy in `arrived` the loop thread's largest cost; recycled ones are already mapped.
   void recycle(std::vector<std::uint8_t> block) {
     if (block.capacity() < kInboxBlock) return;
     block.clear();
