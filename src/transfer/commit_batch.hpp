@@ -23,7 +23,9 @@ class CommitBatch {
   // `sink` passed FileSink::verify.
   void add(std::uint64_t index, FileSink sink);
   [[nodiscard]] bool empty() const { return files_.empty(); }
-  [[nodiscard]] bool full() const { return files_.size() >= kCommitFiles || bytes_ >= kCommitBytes; }
+  [[nodiscard]] bool full() const {
+    return files_.size() >= kCommitFiles || bytes_ >= kCommitBytes;
+  }
 
   struct Outcome {
     std::vector<FileResult> results;  // of the files saved, in the order added

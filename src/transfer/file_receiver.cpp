@@ -156,11 +156,11 @@ class LaneInbox {
 
 class Reception {
  public:
-  Reception(TransferLink& link, const Offer& offer, Plan plan, const SinkContext& context,
+  Reception(TransferLink& link, const Offer& offer, Plan plan, SinkContext context,
             TransferObserver& observer)
       : link_(link),
         offer_(offer),
-        context_(context),
+        context_(std::move(context)),
         observer_(observer),
         expected_(plan.files.size()) {
     for (PlannedFile& f : plan.files) planned_.emplace(f.index, std::move(f));
@@ -271,7 +271,8 @@ class Reception {
     if (results.empty()) return;
     const std::vector<Control> messages(results.begin(), results.end());
     (void)link_.control().send_all(messages);
-    for (const FileResult& result : results) observer_.file_done(offer_.entries[result.index], result);
+    for (const FileResult& result : results)
+      observer_.file_done(offer_.entries[result.index], result);
     const std::lock_guard lock(mutex_);
     finished_ += results.size();
     for (const FileResult& result : results) (result.ok ? saved_ : failed_files_) += 1;

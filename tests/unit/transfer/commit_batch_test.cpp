@@ -111,9 +111,7 @@ TEST_F(CommitBatchTest, ManyFilesInSeveralFoldersGetTheirNamesInOrder) {
 }
 
 TEST_F(CommitBatchTest, ALoneFileAndATakenName) {
-  {
-    std::ofstream(dest() / "x.txt") << "mine";
-  }
+  std::ofstream(dest() / "x.txt") << "mine";
   CommitBatch batch(*dest_);
   batch.add(0, received("x.txt", "theirs"));
   auto outcome = batch.commit();
