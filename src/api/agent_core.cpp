@@ -157,6 +157,8 @@ void AgentCore::stop_on_loop() {
   for (auto& timer : transport_timers_) timer.cancel();
   if (discovery_) discovery_->shutdown();
   if (local_) local_->stop();
+  // retire() posts each dialer's stop, but posts made while stopping (closing the links above
+  // retires their dialers) are dropped.
   for (const auto& dialer : retired_dialers_) {
     dialer->stop(static_cast<std::uint64_t>(osp::CloseCode::normal), "agent stopping");
   }

@@ -92,8 +92,7 @@ void DnsSdProvider::stop_publishing() {
 }
 
 void DnsSdProvider::shutdown() {
-  stop_publishing();
-  stop_browsing();
+  Provider::shutdown();
   engine_.reset();  // the goodbyes went out in unpublish; this closes the sockets
 }
 

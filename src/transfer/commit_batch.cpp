@@ -42,8 +42,8 @@ CommitBatch::Outcome CommitBatch::commit() {
         if (!outcome.error) outcome.error = synced.error();
       }
     }
-    for (std::size_t i = 0; i < saved; ++i) files[i].sink.forget();
   }
+  for (std::size_t i = 0; i < saved; ++i) files[i].sink.forget();
   return outcome;
 }
 

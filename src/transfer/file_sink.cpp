@@ -80,7 +80,6 @@ Result<std::string> FileSink::commit(DestDir::Durability durability) {
   LP2P_TRY(context_.dest->commit(std::move(*part_), name, entry_.mode, mtime, context_.overwrite,
                                  durability));
   part_.reset();
-  if (durability == DestDir::Durability::each) forget();
   std::string saved;
   for (const std::string& d : plan_.dir) saved += d + "/";
   return saved + name;

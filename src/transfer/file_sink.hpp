@@ -38,9 +38,8 @@ class FileSink {
   // (its content is wrong) and the error (protocol_error) says so.
   Result<void> verify();
   // Renames the verified part to its name (another free name on a clash unless overwriting);
-  // returns the relative path it was saved as. Durability::each syncs the file and its directory
-  // and forgets the journal entry; with batched the caller syncs (DestDir::commit) and then
-  // calls forget().
+  // returns the relative path it was saved as. Durability as in DestDir::commit; once the commit
+  // is durable, the caller calls forget().
   Result<std::string> commit(DestDir::Durability durability);
   [[nodiscard]] const std::vector<std::string>& dir() const { return plan_.dir; }
   [[nodiscard]] std::uint64_t size() const { return entry_.size; }

@@ -59,8 +59,9 @@ std::size_t Journal::prune(std::chrono::hours max_age) {
         continue;  // kept, and tried again next time
       }
     }
-    if (auto r2 = store_->forget_part(r.sha256_hex, r.size, r.dest_root, r.rel_path); !r2) {
-      spdlog::warn("transfer journal: {}", r2.error().message);
+    if (auto forgotten = store_->forget_part(r.sha256_hex, r.size, r.dest_root, r.rel_path);
+        !forgotten) {
+      spdlog::warn("transfer journal: {}", forgotten.error().message);
       continue;
     }
     ++removed;

@@ -122,17 +122,12 @@ void ControlStream::on_reset(std::uint64_t code) {
 }
 
 Result<void> ControlStream::send(const Control& message) {
-  const std::vector<std::uint8_t> bytes = encode(message);
-  const std::lock_guard lock(send_mutex_);
-  return writer_->write_all(bytes);
+  return send_all({&message, 1});
 }
 
 Result<void> ControlStream::send_all(std::span<const Control> messages) {
   std::vector<std::uint8_t> bytes;
-  for (const Control& message : messages) {
-    const std::vector<std::uint8_t> one = encode(message);
-    bytes.insert(bytes.end(), one.begin(), one.end());
-  }
+  for (const Control& message : messages) encode(message, bytes);
   const std::lock_guard lock(send_mutex_);
   return writer_->write_all(bytes);
 }
