@@ -150,10 +150,9 @@ int run_chat(const ChatOptions& options, const Io& io) {
       const std::string peer = c.peer().name;
       c.on_data_channel([&room, peer](DataChannel channel) { room.join(channel, peer); });
     });
-    if (auto started = start_receiver(*receiver); !started) {
-      return fail(kExitError, started.error().message);
-    }
-    printer.event("waiting", {{"name", made->options.device_name}},
+    auto discoverable = start_receiver(*agent, *receiver);
+    if (!discoverable) return fail(kExitError, discoverable.error().message);
+    printer.event("waiting", {{"name", made->options.device_name}, {"discoverable", *discoverable}},
                   "Waiting as \"" + made->options.device_name + "\" for a device to chat with...");
   } else {
     auto c = connect_to(*agent, *made->consent, options.peer, std::string(kChatOrigin),

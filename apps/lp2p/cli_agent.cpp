@@ -168,12 +168,13 @@ Result<CommandAgent> make_command_agent(const AgentOptions& cli, EventPrinter& p
   return CommandAgent{std::move(*options), std::move(delegate), std::move(*agent)};
 }
 
-Result<void> start_receiver(Receiver& receiver) {
+Result<bool> start_receiver(Agent& agent, Receiver& receiver) {
   auto started = receiver.start();
   if (started.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
     return make_error(Errc::timed_out, "could not start listening");
   }
-  return started.get();
+  LP2P_TRY(started.get());
+  return agent.wait_discoverable(kDiscoverableWait);
 }
 
 void WorkerThreads::add(std::function<void()> work) {

@@ -77,8 +77,11 @@ struct CommandAgent {
 Result<CommandAgent> make_command_agent(const AgentOptions& cli, EventPrinter& printer,
                                         const ConsentOptions& consent);
 
-// Receiver::start, waiting at most 10 s for it.
-Result<void> start_receiver(Receiver& receiver);
+// Receiver::start, waiting at most 10 s for it, then up to kDiscoverableWait for peers browsing
+// with mDNS to be able to find the agent (Agent::wait_discoverable): a command that says it is
+// waiting should be findable by then. The value: whether it is (false: tickets still work).
+inline constexpr std::chrono::seconds kDiscoverableWait{3};
+Result<bool> start_receiver(Agent& agent, Receiver& receiver);
 
 // One thread per accepted connection, all joined when the command ends. Thread-safe.
 class WorkerThreads {

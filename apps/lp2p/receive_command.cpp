@@ -205,11 +205,11 @@ int run_receive(const ReceiveOptions& options, const Io& io) {
                   connection.peer().name + " connected.");
     threads.add([&session, connection] { session.serve(connection); });
   });
-  if (auto started = start_receiver(receiver); !started) {
-    return fail(kExitError, started.error().message);
-  }
+  auto discoverable = start_receiver(*agent, receiver);
+  if (!discoverable) return fail(kExitError, discoverable.error().message);
   printer.event("listening",
                 {{"name", made->options.device_name},
+                 {"discoverable", *discoverable},
                  {"fingerprint", agent->fingerprint()},
                  {"port", agent->port()},
                  {"dir", (*dest).root().string()},

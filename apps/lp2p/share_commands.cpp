@@ -203,15 +203,15 @@ int run_share(const ShareOptions& options, const Io& io) {
   receiver.on_connection([&](Connection connection) {
     threads.add([&server, connection] { server.serve(connection); });
   });
-  if (auto started = start_receiver(receiver); !started) {
-    return fail(kExitError, started.error().message);
-  }
+  auto discoverable = start_receiver(*agent, receiver);
+  if (!discoverable) return fail(kExitError, discoverable.error().message);
   const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(options.minutes);
   printer.event("sharing",
                 {{"dir", root.string()},
                  {"peer", peer->display_name},
                  {"fingerprint", peer->fingerprint},
                  {"minutes", options.minutes},
+                 {"discoverable", *discoverable},
                  {"name", made->options.device_name}},
                 "Sharing " + root.string() + " with " + peer->display_name + " (read-only) for " +
                     std::to_string(options.minutes) + " minute(s). Ctrl-C ends it sooner.");

@@ -71,6 +71,10 @@ class Agent {
   [[nodiscard]] std::uint16_t port() const;
   // A ticket other agents can add to find this one without mDNS ("lp2p1:...").
   [[nodiscard]] std::string ticket() const;
+  // Waits until peers browsing with mDNS can find this agent: a Receiver is started and its name
+  // is claimed and announced on at least one interface. False after `timeout` (e.g. no interface
+  // with multicast; peers given the ticket still connect).
+  bool wait_discoverable(std::chrono::milliseconds timeout);
   // Makes a peer known by its ticket (the "manual" provider): it joins pickers' candidates.
   Result<void> add_ticket(std::string_view ticket);
 

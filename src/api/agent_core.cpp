@@ -103,6 +103,11 @@ Result<void> AgentCore::start_on_loop() {
   discovery_ = std::move(*created);
   discovery_->on_events(
       [this](const std::vector<discovery::DirectoryEvent>&) { discovery_changed(); });
+  discovery_->on_announced([this] {
+    const std::lock_guard lock(discoverable_mutex_);
+    discoverable_ = advertising_users_ > 0;
+    discoverable_changed_.notify_all();
+  });
   discovery::Ticket ticket{fingerprint_, ticket_addresses(options_, port_), options_.device_name,
                            local_->auth_token(), local_->certificate().serial.sn()};
   auto text = discovery::encode_ticket(ticket);
@@ -186,8 +191,17 @@ Result<void> AgentCore::acquire_advertising() {
   return {};
 }
 
+bool AgentCore::wait_discoverable(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(discoverable_mutex_);
+  return discoverable_changed_.wait_for(lock, timeout, [this] { return discoverable_; });
+}
+
 void AgentCore::release_advertising() {
   if (advertising_users_ > 0 && --advertising_users_ == 0) {
+    {
+      const std::lock_guard lock(discoverable_mutex_);
+      discoverable_ = false;
+    }
     discovery_->stop_publishing();
     local_->set_accept_pairing(false);
   }

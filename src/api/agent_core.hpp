@@ -10,6 +10,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <future>
 #include <list>
@@ -88,6 +90,8 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   [[nodiscard]] std::uint16_t port() const { return port_; }
   [[nodiscard]] const std::string& ticket() const { return ticket_; }
   [[nodiscard]] const AgentOptions& options() const { return options_; }
+  // See Agent::wait_discoverable.
+  bool wait_discoverable(std::chrono::milliseconds timeout);
 
   // --- loop
   [[nodiscard]] boost::asio::io_context& io() { return io_; }
@@ -164,6 +168,9 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   std::unique_ptr<discovery::Discovery> discovery_;
   int browsing_users_ = 0;
   int advertising_users_ = 0;
+  std::mutex discoverable_mutex_;  // any thread
+  std::condition_variable discoverable_changed_;
+  bool discoverable_ = false;  // advertising, and announced since it started
   std::map<std::string, std::shared_ptr<PeerLink>> links_;  // by peer fingerprint
   std::vector<std::shared_ptr<ReceiverImpl>> receivers_;
   std::vector<std::shared_ptr<PickerImpl>> pickers_;

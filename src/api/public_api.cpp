@@ -38,6 +38,10 @@ std::uint16_t Agent::port() const {
   return core_->port();
 }
 
+bool Agent::wait_discoverable(std::chrono::milliseconds timeout) {
+  return core_->wait_discoverable(timeout);
+}
+
 std::string Agent::ticket() const {
   return core_->ticket();
 }

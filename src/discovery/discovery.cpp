@@ -19,6 +19,9 @@ Result<std::unique_ptr<Discovery>> Discovery::create(boost::asio::io_context& io
   const ProviderContext context{io,
                                 d->directory_,
                                 [self] { self->changed(); },
+                                [self] {
+                                  if (self->on_announced_) self->on_announced_();
+                                },
                                 d->options_.group,
                                 d->options_.interfaces,
                                 d->options_.ipv4,

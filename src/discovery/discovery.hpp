@@ -35,6 +35,8 @@ class Discovery {
   ~Discovery();
 
   void on_events(EventHandler handler) { on_events_ = std::move(handler); }
+  // A provider's publication can now be found (see ProviderContext::announced).
+  void on_announced(std::function<void()> handler) { on_announced_ = std::move(handler); }
 
   Result<void> start_browsing();
   void stop_browsing();
@@ -58,6 +60,7 @@ class Discovery {
   PeerDirectory directory_;
   std::vector<std::unique_ptr<Provider>> providers_;
   EventHandler on_events_;
+  std::function<void()> on_announced_;
   bool flush_posted_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -54,6 +54,7 @@ Result<void> DnsSdProvider::ensure_engine() {
       [this](const mdns::ServiceEvent& e, const mdns::NetInterface& itf) { on_service(e, itf); });
   engine_->on_renamed(
       [this](const std::string& instance, const std::string&) { instance_ = instance; });
+  engine_->on_announced([this](const mdns::NetInterface&) { context_.announced(); });
   return {};
 }
 

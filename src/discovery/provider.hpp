@@ -23,7 +23,9 @@ struct ProviderContext {
   boost::asio::io_context& io;
   PeerDirectory& directory;
   std::function<void()> changed;  // call after updating the directory
-  std::string group;              // app group: only peers of the same group are seen ("" = all)
+  // Call when what is published can be found (e.g. mDNS: the name is claimed and announced).
+  std::function<void()> announced;
+  std::string group;  // app group: only peers of the same group are seen ("" = all)
   std::vector<std::string> interfaces;  // network interfaces to use ("" = all)
   bool ipv4 = true;
   bool ipv6 = true;

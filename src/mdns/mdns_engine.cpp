@@ -200,6 +200,8 @@ void MdnsEngine::drain(PerInterface& p) {
                      event.host);
         if (published_) published_->instance = event.instance;
         if (on_renamed_) on_renamed_(event.instance, event.host);
+      } else if (event.kind == Responder::Event::Kind::announced && on_announced_) {
+        on_announced_(p.itf);
       }
     }
   }

@@ -40,6 +40,8 @@ class MdnsEngine {
   };
   using ServiceHandler = std::function<void(const ServiceEvent& event, const NetInterface& itf)>;
   using RenameHandler = std::function<void(const std::string& instance, const std::string& host)>;
+  // The published name is claimed on an interface (probing done, first announcement sent).
+  using AnnouncedHandler = std::function<void(const NetInterface& itf)>;
 
   static Result<std::unique_ptr<MdnsEngine>> create(boost::asio::io_context& io, Options options);
   MdnsEngine(const MdnsEngine&) = delete;
@@ -50,6 +52,7 @@ class MdnsEngine {
 
   void on_service(ServiceHandler handler) { on_service_ = std::move(handler); }
   void on_renamed(RenameHandler handler) { on_renamed_ = std::move(handler); }
+  void on_announced(AnnouncedHandler handler) { on_announced_ = std::move(handler); }
 
   // Publishes `service` (its port, TXT and subtypes) on every interface under host <label>.local.
   void publish(ServiceInstance service, std::string host_label);
@@ -90,6 +93,7 @@ class MdnsEngine {
   boost::asio::steady_timer poll_timer_;
   ServiceHandler on_service_;
   RenameHandler on_renamed_;
+  AnnouncedHandler on_announced_;
   Stats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

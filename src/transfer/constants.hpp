@@ -2,6 +2,7 @@
 // the limits a receiver enforces on what a peer sends. One place, like wire/constants.hpp.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -40,6 +41,11 @@ inline constexpr std::size_t kLanes = 4;                              // paralle
 inline constexpr std::size_t kReadBlock = std::size_t{1} << 20;       // sender reads and writes
 inline constexpr std::size_t kLaneQueueHigh = std::size_t{16} << 20;  // receiver pauses a lane
 inline constexpr std::size_t kLaneQueueLow = std::size_t{4} << 20;    // ... and resumes it
+
+// How long closing an exchange waits for the peer to end its half of the control stream (or the
+// connection): closing at once discards our last messages still in flight, so a lost packet of
+// Done would show the peer a closed connection instead of a finished transfer.
+inline constexpr std::chrono::seconds kCloseLinger{5};
 
 inline constexpr std::size_t kSha256Size = 32;
 

@@ -7,10 +7,6 @@ namespace {
 
 constexpr auto kCancelPoll = std::chrono::milliseconds(250);
 
-Error cancelled() {
-  return make_error(Errc::closed, "the transfer was cancelled");
-}
-
 }  // namespace
 
 // ---- StreamWriter ----
@@ -29,9 +25,9 @@ void StreamWriter::on_writable() {
   changed_.notify_all();
 }
 
-void StreamWriter::cancel() {
+void StreamWriter::cancel(const std::string& why) {
   const std::lock_guard lock(mutex_);
-  cancelled_ = true;
+  if (!cancelled_) cancelled_ = why;
   changed_.notify_all();
 }
 
@@ -40,7 +36,7 @@ Result<void> StreamWriter::write_all(std::span<const std::uint8_t> bytes) {
     std::uint64_t epoch = 0;
     {
       const std::lock_guard lock(mutex_);
-      if (cancelled_) return cancelled();
+      if (cancelled_) return make_error(Errc::closed, *cancelled_);
       epoch = writable_epoch_;
     }
     auto taken = stream_.write(bytes);
@@ -57,7 +53,7 @@ Result<void> StreamWriter::write_all(std::span<const std::uint8_t> bytes) {
 Result<void> StreamWriter::finish() {
   {
     const std::lock_guard lock(mutex_);
-    if (cancelled_) return cancelled();
+    if (cancelled_) return make_error(Errc::closed, *cancelled_);
   }
   return stream_.finish();
 }
@@ -153,10 +149,10 @@ void ControlStream::finish() {
   (void)writer_->finish();
 }
 
-void ControlStream::cancel() {
-  writer_->cancel();
+void ControlStream::cancel(const std::string& why) {
+  writer_->cancel(why);
   const std::lock_guard lock(mutex_);
-  if (!ended_) ended_ = cancelled();
+  if (!ended_) ended_ = make_error(Errc::closed, why);
   arrived_.notify_all();
 }
 

@@ -2,9 +2,9 @@
 // handlers on the agent's loop thread; these classes turn them into waits on a worker thread, so
 // the protocol reads as straight-line code there while the loop keeps moving packets.
 //
-// Contract: one worker thread uses an object at a time; cancel() may come from any thread and
-// wakes every wait (it then reports Errc::closed). Handlers set here hold only a weak reference,
-// so a dropped object never receives.
+// Contract: one worker thread uses an object at a time; cancel(why) may come from any thread and
+// wakes every wait (it then reports Errc::closed with `why`). Handlers set here hold only a weak
+// reference, so a dropped object never receives.
 #pragma once
 
 #include <chrono>
@@ -13,7 +13,9 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "lp2p/quic_transport.hpp"
@@ -33,7 +35,7 @@ class StreamWriter {
   // Errors: closed (the stream or transport ended, or cancel()).
   Result<void> write_all(std::span<const std::uint8_t> bytes);
   Result<void> finish();
-  void cancel();
+  void cancel(const std::string& why);
   QuicStream& stream() { return stream_; }
 
  private:
@@ -44,7 +46,7 @@ class StreamWriter {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::uint64_t writable_epoch_ = 0;
-  bool cancelled_ = false;
+  std::optional<std::string> cancelled_;  // why
 };
 
 // The control stream (one bidirectional stream, docs/transfer.md): whole messages each way.
@@ -60,7 +62,7 @@ class ControlStream {
   Result<Control> receive(Clock::duration timeout);
   // Ends our half after what was sent.
   void finish();
-  void cancel();
+  void cancel(const std::string& why);
 
  private:
   explicit ControlStream(QuicStream stream);

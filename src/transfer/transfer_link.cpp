@@ -110,9 +110,9 @@ void TransferLink::cancel(const std::string& why) {
     control_arrived_.notify_all();
   }
   for (auto& w : writers) {
-    if (auto writer = w.lock()) writer->cancel();
+    if (auto writer = w.lock()) writer->cancel(why);
   }
-  if (control_) control_->cancel();
+  if (control_) control_->cancel(why);
 }
 
 std::string TransferLink::why() const {
@@ -121,6 +121,11 @@ std::string TransferLink::why() const {
 }
 
 void TransferLink::close() {
+  control_->finish();  // we send nothing more (a second finish is a harmless error)
+  const auto deadline = Clock::now() + kCloseLinger;
+  for (auto now = Clock::now(); now < deadline; now = Clock::now()) {
+    if (!control_->receive(deadline - now)) break;
+  }
   transport_.close();
 }
 

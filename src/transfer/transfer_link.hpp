@@ -43,7 +43,9 @@ class TransferLink : public std::enable_shared_from_this<TransferLink> {
   void cancel(const std::string& why);
   [[nodiscard]] bool cancelled() const { return cancelled_.load(); }
   [[nodiscard]] std::string why() const;
-  // Closes the transport (after cancel, or when the exchange is over).
+  // Ends our half of the control stream and closes the transport once the exchange is over: at
+  // once after cancel(), otherwise when the peer has ended its half of the control stream or the
+  // connection, or after kCloseLinger. Messages still arriving then are dropped.
   void close();
 
  private:

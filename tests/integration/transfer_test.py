@@ -91,8 +91,11 @@ class TransferTest(LabTestCase):
     def receiver(self, dest, label="receive"):
         r = self.lp2p("a", label, "receive", "--state-dir", self.state_dir("recv"), "--name",
                       "Laptop", "--dir", dest, "--json", "--auto-accept", "trusted")
-        if r.wait_event(is_event("listening"), 10) is None:
+        listening = r.wait_event(is_event("listening"), 10)
+        if listening is None:
             self.fail(f"receive did not start: {r.err_text()}")
+        # Ready means findable: the mDNS name is claimed and announced on the lab's link.
+        self.assertIs(listening[1].get("discoverable"), True, r.out_text())
         return r
 
     def send(self, label, *args):
