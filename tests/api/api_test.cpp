@@ -121,6 +121,18 @@ TEST_F(ApiTest, AdvertisingNeedsConsent) {
   EXPECT_EQ(result->error().code, Errc::refused);
 }
 
+// Discoverable means announced on the network by a publishing provider (mDNS; the lab's
+// transfer_test sees it become true). The manual provider (tickets) announces nothing.
+TEST_F(ApiTest, DiscoverableOnlyOnceAProviderAnnounced) {
+  EXPECT_FALSE(kitchen_.agent->wait_discoverable(std::chrono::milliseconds(0)));
+  Receiver receiver(*kitchen_.agent, {"https://kitchen.example", ""});
+  auto start = receiver.start();
+  auto started = wait_for(start);
+  ASSERT_TRUE(started);
+  ASSERT_TRUE(*started);
+  EXPECT_FALSE(kitchen_.agent->wait_discoverable(std::chrono::milliseconds(200)));
+}
+
 TEST_F(ApiTest, MessagesKeepOrderKindAndSize) {
   start_receiver();
   Connection conn = request();
