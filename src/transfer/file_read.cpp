@@ -2,12 +2,22 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <new>
 
 namespace lp2p::transfer {
+
+ReadBuffer::ReadBuffer(std::size_t size)
+    // NOLINTNEXTLINE(*-no-malloc): aligned storage, freed by Free
+    : bytes_(static_cast<std::uint8_t*>(std::aligned_alloc(
+          kPageSize, (std::max<std::size_t>(size, 1) + kPageSize - 1) / kPageSize * kPageSize))),
+      size_(size) {
+  if (!bytes_) throw std::bad_alloc();
+}
 
 Result<std::size_t> read_at(int fd, std::span<std::uint8_t> out, std::uint64_t offset) {
   std::size_t got = 0;

@@ -60,32 +60,33 @@ struct LaneShared {
 // per file); a big file's head goes out with its first bytes.
 class LaneBuffer {
  public:
-  explicit LaneBuffer(StreamWriter& writer)
-      : writer_(writer), block_(new std::uint8_t[kReadBlock]) {}  // not zeroed: written first
+  explicit LaneBuffer(StreamWriter& writer) : writer_(writer), block_(kReadBlock) {}
 
   Result<void> append_head(const Wanted& w, std::uint64_t size) {
     head_.clear();
     append_segment_head(w.index, w.offset, size - w.offset, head_);
     if (room().size() < head_.size()) LP2P_TRY(flush());
-    std::memcpy(block_.get() + used_, head_.data(), head_.size());
+    std::memcpy(block_.data() + used_, head_.data(), head_.size());
     used_ += head_.size();
     return {};
   }
   // The free part of the block (flush() first when it is empty).
-  [[nodiscard]] std::span<std::uint8_t> room() const {
-    return {block_.get() + used_, kReadBlock - used_};
+  [[nodiscard]] std::span<std::uint8_t> room() const { return block_.span().subspan(used_); }
+  // Reading file offset `at` into room() copies page to page (ReadBuffer).
+  [[nodiscard]] bool aligned_with(std::uint64_t at) const {
+    return used_ % kPageSize == at % kPageSize;
   }
   void filled(std::size_t n) { used_ += n; }
   Result<void> flush() {
     if (used_ == 0) return {};
-    LP2P_TRY(writer_.write_all({block_.get(), used_}));
+    LP2P_TRY(writer_.write_all({block_.data(), used_}));
     used_ = 0;
     return {};
   }
 
  private:
   StreamWriter& writer_;
-  std::unique_ptr<std::uint8_t[]> block_;  // NOLINT(*-avoid-c-arrays): an uninitialised buffer
+  ReadBuffer block_;
   std::size_t used_ = 0;
   std::vector<std::uint8_t> head_;
 };
@@ -106,11 +107,18 @@ Result<void> send_one(LaneShared& s, LaneBuffer& out, const Wanted& w) {
   }
   LP2P_TRY(out.append_head(w, e.size));
   std::uint64_t at = w.offset;
+  bool first = true;
   while (at < e.size) {
     if (s.link.cancelled()) return make_error(Errc::closed, s.link.why());
-    if (out.room().empty()) LP2P_TRY(out.flush());
+    // A file that fits shares the block; a longer one, after its first read, is read in whole
+    // pages into the block's start, which is where the kernel copies fastest.
+    if (out.room().empty() || (!first && !out.aligned_with(at))) LP2P_TRY(out.flush());
     const std::span<std::uint8_t> room = out.room();
-    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(room.size(), e.size - at));
+    auto want = static_cast<std::size_t>(std::min<std::uint64_t>(room.size(), e.size - at));
+    if (want < e.size - at && (at + want) / kPageSize * kPageSize > at) {
+      want = static_cast<std::size_t>((at + want) / kPageSize * kPageSize - at);  // end on a page
+    }
+    first = false;
     auto got = read_at(fd, room.first(want), at);
     if (!got || *got == 0) {
       return make_error(Errc::io_error,

@@ -56,7 +56,7 @@ Result<FileDigest> hash_file(int fd, std::uint64_t size, std::uint64_t chunk_siz
   // One chunk per read when chunked: its digest is computed on a second thread while this one
   // feeds the whole-file digest (two cores hash a big file in the time of one pass).
   const std::uint64_t block = chunked ? chunk_size : std::min<std::uint64_t>(size, 4U << 20);
-  std::vector<std::uint8_t> buffer(std::max<std::uint64_t>(block, 1));
+  const ReadBuffer buffer(block);
   Sha256Stream whole;
   std::uint64_t at = 0;
   while (at < size) {
@@ -64,7 +64,7 @@ Result<FileDigest> hash_file(int fd, std::uint64_t size, std::uint64_t chunk_siz
       return make_error(Errc::closed, "hashing cancelled");
     }
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(block, size - at));
-    auto read = read_at(fd, std::span(buffer.data(), want), at);
+    auto read = read_at(fd, buffer.span().first(want), at);
     if (!read) return make_error(Errc::io_error, "SHA-256: " + read.error().message);
     if (*read < want) {
       return make_error(Errc::io_error, "the file became shorter while it was read (it changed)");

@@ -28,11 +28,11 @@ std::uint64_t verified_prefix(int fd, std::uint64_t part_size, const Entry& e,
                               std::uint64_t chunk_size, Sha256Stream& prefix,
                               const std::atomic<bool>* cancel) {
   if (e.chunk_hashes.empty()) return 0;  // a one-chunk file starts over
-  std::vector<std::uint8_t> buffer(chunk_size);
+  const ReadBuffer buffer(chunk_size);
   std::uint64_t at = 0;
   for (std::size_t chunk = 0; at + chunk_size <= part_size && at + chunk_size < e.size; ++chunk) {
     if (cancel != nullptr && cancel->load()) break;
-    auto got = read_at(fd, buffer, at);
+    auto got = read_at(fd, buffer.span(), at);
     if (!got || *got != chunk_size) break;
     const std::span<const std::uint8_t> bytes(buffer.data(), chunk_size);
     const Sha256 h = sha256_of(bytes);

@@ -1,0 +1,86 @@
+// hash_file against one-shot digests, over files that end inside a chunk, on a chunk boundary and
+// inside the first; and ReadBuffer's alignment, which the fast reads rely on.
+#include "transfer/hashing.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <vector>
+
+#include "common/unique_fd.hpp"
+#include "transfer/file_read.hpp"
+
+namespace lp2p::transfer {
+namespace {
+
+constexpr std::uint64_t kChunk = std::uint64_t{64} << 10;
+
+class HashingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "lp2p-hash-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // A file of `size` pseudo-random bytes; its content in `bytes`.
+  UniqueFd file_of(std::size_t size, std::vector<std::uint8_t>& bytes) {
+    std::mt19937 random(static_cast<unsigned>(size));
+    bytes.resize(size);
+    for (auto& b : bytes) b = static_cast<std::uint8_t>(random());
+    const auto path = dir_ / std::to_string(size);
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    EXPECT_EQ(::write(fd.get(), bytes.data(), size), static_cast<ssize_t>(size));
+    return fd;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(HashingTest, DigestsMatchOneShotHashesOfTheFileAndOfEachChunk) {
+  for (const std::size_t size :
+       {std::size_t{0}, std::size_t{1}, std::size_t{kChunk}, std::size_t{kChunk + 1},
+        std::size_t{3 * kChunk}, std::size_t{2 * kChunk + 4097}}) {
+    SCOPED_TRACE(size);
+    std::vector<std::uint8_t> bytes;
+    const UniqueFd fd = file_of(size, bytes);
+    auto digest = hash_file(fd.get(), size, kChunk, nullptr, {});
+    ASSERT_TRUE(digest) << digest.error().message;
+    EXPECT_EQ(digest->sha256, sha256_of(bytes));
+    std::vector<std::uint8_t> chunks;
+    if (size > kChunk) {
+      for (std::size_t at = 0; at < size; at += kChunk) {
+        const Sha256 h =
+            sha256_of(std::span(bytes).subspan(at, std::min<std::size_t>(kChunk, size - at)));
+        chunks.insert(chunks.end(), h.begin(), h.end());
+      }
+    }
+    EXPECT_EQ(digest->chunk_hashes, chunks);
+  }
+}
+
+TEST_F(HashingTest, AFileShorterThanItsSizeIsAnError) {
+  std::vector<std::uint8_t> bytes;
+  const UniqueFd fd = file_of(1000, bytes);
+  auto digest = hash_file(fd.get(), 5000, kChunk, nullptr, {});
+  ASSERT_FALSE(digest);
+  EXPECT_EQ(digest.error().code, Errc::io_error);
+}
+
+TEST(ReadBufferTest, IsPageAlignedAtAnySize) {
+  for (const std::size_t size :
+       {std::size_t{0}, std::size_t{1}, std::size_t{4097}, std::size_t{1} << 20}) {
+    const ReadBuffer buffer(size);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(buffer.data()) % kPageSize, 0U);
+    EXPECT_EQ(buffer.size(), size);
+    EXPECT_EQ(buffer.span().size(), size);
+  }
+}
+
+}  // namespace
+}  // namespace lp2p::transfer
