@@ -26,7 +26,7 @@ class ReadBuffer {
 
  private:
   struct Free {
-    void operator()(std::uint8_t* p) const { std::free(p); }  // NOLINT(*-no-malloc)
+    void operator()(std::uint8_t* p) const { std::free(p); }  // NOLINT(*-no-malloc,*-owning-memory)
   };
   std::unique_ptr<std::uint8_t, Free> bytes_;
   std::size_t size_;
