@@ -107,18 +107,16 @@ Result<void> send_one(LaneShared& s, LaneBuffer& out, const Wanted& w) {
   }
   LP2P_TRY(out.append_head(w, e.size));
   std::uint64_t at = w.offset;
-  bool first = true;
   while (at < e.size) {
     if (s.link.cancelled()) return make_error(Errc::closed, s.link.why());
     // A file that fits shares the block; a longer one, after its first read, is read in whole
     // pages into the block's start, which is where the kernel copies fastest.
-    if (out.room().empty() || (!first && !out.aligned_with(at))) LP2P_TRY(out.flush());
+    if (out.room().empty() || (at > w.offset && !out.aligned_with(at))) LP2P_TRY(out.flush());
     const std::span<std::uint8_t> room = out.room();
-    auto want = static_cast<std::size_t>(std::min<std::uint64_t>(room.size(), e.size - at));
-    if (want < e.size - at && (at + want) / kPageSize * kPageSize > at) {
-      want = static_cast<std::size_t>((at + want) / kPageSize * kPageSize - at);  // end on a page
-    }
-    first = false;
+    const std::uint64_t left = e.size - at;
+    auto want = static_cast<std::size_t>(std::min<std::uint64_t>(room.size(), left));
+    const std::uint64_t page_end = (at + want) / kPageSize * kPageSize;
+    if (want < left && page_end > at) want = static_cast<std::size_t>(page_end - at);
     auto got = read_at(fd, room.first(want), at);
     if (!got || *got == 0) {
       return make_error(Errc::io_error,
