@@ -85,7 +85,7 @@ int send_to(Agent& agent, CliConsent& consent, EventPrinter& printer, const std:
                     "lp2p send: " + name + ": " + sent.error().message);
     }
   } else {
-    code = send_offer(printer, *exchange.link, name, sources, offer);
+    code = send_offer(printer, *exchange.link, name, sources, offer, state_dir_of(options.agent));
   }
   exchange.link->close();
   exchange.connection.close();

@@ -165,7 +165,7 @@ class ShareServer {
     offer.entries = sources->entries;
     printer_.event("pull", {{"peer", peer}, {"files", sources->file_count()}},
                    peer + " pulls " + std::to_string(sources->file_count()) + " file(s).");
-    (void)send_offer(printer_, link, peer, *sources, offer);
+    (void)send_offer(printer_, link, peer, *sources, offer, state_dir_of(agent_));
   }
 
   EventPrinter& printer_;

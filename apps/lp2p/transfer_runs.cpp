@@ -1,6 +1,7 @@
 #include "transfer_runs.hpp"
 
 #include "progress_view.hpp"
+#include "store/store.hpp"
 #include "transfer/constants.hpp"
 #include "transfer/file_receiver.hpp"
 #include "transfer/file_sender.hpp"
@@ -60,10 +61,16 @@ Result<std::shared_ptr<transfer::TransferLink>> accept_exchange(const Connection
 }
 
 int send_offer(EventPrinter& printer, transfer::TransferLink& link, const std::string& peer,
-               const transfer::SourceSet& sources, const transfer::Offer& offer) {
+               const transfer::SourceSet& sources, const transfer::Offer& offer,
+               const std::filesystem::path& state_dir) {
   ProgressView view(printer, peer, true);
   auto report = transfer::send_files(link, sources, offer, view);
   printer.end_status();
+  if (report && !report->digests.empty()) {
+    if (auto cache = store::Store::open(state_dir)) {
+      transfer::remember_digests(sources, report->digests, offer.chunk_size, cache->get());
+    }
+  }
   if (!report) {
     std::string message = report.error().message;
     if (interrupted()) message = "interrupted; what arrived is kept: run the same command again";

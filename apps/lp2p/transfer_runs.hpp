@@ -32,9 +32,11 @@ Exchange open_exchange(Agent& agent, CliConsent& consent, EventPrinter& printer,
 // The accepting side: waits for the peer's transport and control stream.
 Result<std::shared_ptr<transfer::TransferLink>> accept_exchange(const Connection& connection);
 
-// Sends the offer (files) and reports; returns the exit status.
+// Sends the offer (files) and reports; returns the exit status. Digests computed while sending
+// are remembered in the hash cache of `state_dir`.
 int send_offer(EventPrinter& printer, transfer::TransferLink& link, const std::string& peer,
-               const transfer::SourceSet& sources, const transfer::Offer& offer);
+               const transfer::SourceSet& sources, const transfer::Offer& offer,
+               const std::filesystem::path& state_dir);
 
 // Plans and receives an accepted offer into `dest`; returns the exit status (0 when every file
 // was saved).

@@ -9,8 +9,9 @@
 
 namespace lp2p::transfer {
 
-// The protocol version this build speaks; hello lists the versions a side accepts.
-inline constexpr std::uint64_t kProtocolVersion = 1;
+// The protocol version this build speaks; hello lists the versions a side accepts. Version 2
+// added digest-follows files and probes (docs/transfer.md, "Version 2"); 1 is no longer spoken.
+inline constexpr std::uint64_t kProtocolVersion = 2;
 
 // The origin the `lp2p` CLI uses for its connections (grants are per origin).
 inline constexpr std::string_view kFilesOrigin = "lp2p-files";

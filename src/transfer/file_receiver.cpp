@@ -258,11 +258,20 @@ class Reception {
                         "the sender sent file " + std::to_string(head.index) + ", not wanted");
     }
     const Entry& e = offer_.entries[head.index];
-    if (head.offset != plan->offset || head.length != e.size - plan->offset) {
+    const bool trailer_only =
+        plan->probe && plan->offset == 0 && head.offset == e.size && head.length == kSha256Size;
+    if (plan->probe && plan->offset > 0 && head.offset == 0) {
+      // The sender's prefix differs from our part: the file starts over.
+      plan->offset = 0;
+      plan->prefix_hash = std::make_shared<Sha256Stream>();
+    }
+    const std::uint64_t trailer = e.digest_follows ? kSha256Size : 0;
+    if (!trailer_only &&
+        (head.offset != plan->offset || head.length != e.size - plan->offset + trailer)) {
       return make_error(Errc::protocol_error, "the sender sent \"" + display_path(e.path) +
                                                   "\" from another offset or with another size");
     }
-    sink.emplace(context_, std::move(*plan), e);
+    sink.emplace(context_, std::move(*plan), e, trailer_only);
     return sink->open();
   }
 
@@ -295,8 +304,9 @@ class Reception {
           return begin(head, sink);
         },
         [&](std::span<const std::uint8_t> bytes) -> Result<void> {
+          const std::uint64_t before = sink->position();
           LP2P_TRY(sink->write(bytes));
-          received_.fetch_add(bytes.size(), std::memory_order_relaxed);
+          received_.fetch_add(sink->position() - before, std::memory_order_relaxed);
           return {};
         },
         [&]() -> Result<void> {
@@ -305,6 +315,12 @@ class Reception {
             sink.reset();
             if (verified.error().code != Errc::protocol_error) return verified.error();
             finished({FileResult{index, false, "", verified.error().message}});
+            return {};
+          }
+          if (sink->trailer_only()) {  // the probed file is the sender's: it stays as it is
+            const FileResult same{index, true, sink->rel_path(), ""};
+            sink.reset();
+            finished({same});
             return {};
           }
           batch.add(index, std::move(*sink));

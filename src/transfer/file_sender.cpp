@@ -8,10 +8,12 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "common/unique_fd.hpp"
 #include "transfer/file_read.hpp"
+#include "transfer/hashing.hpp"
 #include "transfer/lane.hpp"
 #include "transfer/path_rules.hpp"
 
@@ -48,10 +50,16 @@ struct LaneShared {
   std::atomic<std::uint64_t> sent{0};
   std::mutex mutex;
   std::optional<Error> failed;  // the first lane error
+  std::vector<std::pair<std::uint64_t, Sha256>> digests;
+  std::set<std::uint64_t> already_there;  // answered by the trailer alone (probe matched)
 
   void fail(Error error) {
     const std::lock_guard lock(mutex);
     if (!failed) failed = std::move(error);
+  }
+  void computed(std::uint64_t index, const Sha256& digest) {
+    const std::lock_guard lock(mutex);
+    digests.emplace_back(index, digest);
   }
 };
 
@@ -62,12 +70,15 @@ class LaneBuffer {
  public:
   explicit LaneBuffer(StreamWriter& writer) : writer_(writer), block_(kReadBlock) {}
 
-  Result<void> append_head(const Wanted& w, std::uint64_t size) {
+  Result<void> append_head(std::uint64_t index, std::uint64_t offset, std::uint64_t length) {
     head_.clear();
-    append_segment_head(w.index, w.offset, size - w.offset, head_);
-    if (room().size() < head_.size()) LP2P_TRY(flush());
-    std::memcpy(block_.data() + used_, head_.data(), head_.size());
-    used_ += head_.size();
+    append_segment_head(index, offset, length, head_);
+    return append(head_);
+  }
+  Result<void> append(std::span<const std::uint8_t> bytes) {
+    if (room().size() < bytes.size()) LP2P_TRY(flush());
+    std::memcpy(block_.data() + used_, bytes.data(), bytes.size());
+    used_ += bytes.size();
     return {};
   }
   // The free part of the block (flush() first when it is empty).
@@ -91,6 +102,36 @@ class LaneBuffer {
   std::vector<std::uint8_t> head_;
 };
 
+// The file still is what was offered (digest-follows: what was just read is what was offered).
+bool unchanged(int fd, const Entry& e, const SourceFile& src) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) == e.size &&
+         ns_of(st.st_mtim) == e.mtime_ns && ns_of(st.st_ctim) == src.ctime_ns;
+}
+
+// A digest-follows file whose digest equals the receiver's probe of its same-size file is
+// answered by the trailer alone (same); otherwise its digest is known beforehand.
+struct ProbeOutcome {
+  bool same = false;
+  std::optional<Sha256> digest;
+};
+
+Result<ProbeOutcome> answer_whole_probe(LaneShared& s, LaneBuffer& out, const Wanted& w, int fd) {
+  const Entry& e = s.offer.entries[w.index];
+  if (!e.digest_follows || !w.probe || w.offset > 0) return ProbeOutcome{};
+  auto whole = hash_file(fd, e.size, e.size, &s.link.cancel_flag());
+  if (!whole) return std::move(whole).error();
+  if (whole->sha256 != *w.probe) return ProbeOutcome{false, whole->sha256};
+  LP2P_TRY(out.append_head(w.index, e.size, kSha256Size));
+  LP2P_TRY(out.append(whole->sha256));
+  s.computed(w.index, whole->sha256);
+  {
+    const std::lock_guard lock(s.mutex);
+    s.already_there.insert(w.index);
+  }
+  return ProbeOutcome{true, whole->sha256};
+}
+
 Result<void> send_one(LaneShared& s, LaneBuffer& out, const Wanted& w) {
   const Entry& e = s.offer.entries[w.index];
   const SourceFile& src = s.sources.files[w.index];
@@ -105,13 +146,30 @@ Result<void> send_one(LaneShared& s, LaneBuffer& out, const Wanted& w) {
     return make_error(Errc::io_error,
                       src.local.string() + " changed since it was offered; send it again");
   }
-  LP2P_TRY(out.append_head(w, e.size));
-  std::uint64_t at = w.offset;
+  auto probed = answer_whole_probe(s, out, w, fd);
+  if (!probed) return std::move(probed).error();
+  if (probed->same) return {};
+  // A digest-follows file's SHA-256 comes from the bytes as they are sent, after its prefix
+  // when resuming: the file is read once. A resumed prefix the receiver probes is compared.
+  std::uint64_t from = w.offset;
+  std::optional<Sha256Stream> digest;
+  if (!probed->digest && (e.digest_follows || (w.probe && from > 0))) {
+    digest.emplace();
+    if (from > 0) LP2P_TRY(hash_prefix(fd, from, *digest, &s.link.cancel_flag()));
+    if (from > 0 && w.probe && digest->peek() != *w.probe) {
+      digest.emplace();  // the receiver's part is not our prefix: it starts over
+      from = 0;
+    }
+    if (!e.digest_follows) digest.reset();  // it had the prefix compared only
+  }
+  const std::uint64_t trailer = e.digest_follows ? kSha256Size : 0;
+  LP2P_TRY(out.append_head(w.index, from, e.size - from + trailer));
+  std::uint64_t at = from;
   while (at < e.size) {
     if (s.link.cancelled()) return make_error(Errc::closed, s.link.why());
     // A file that fits shares the block; a longer one, after its first read, is read in whole
     // pages into the block's start, which is where the kernel copies fastest.
-    if (out.room().empty() || (at > w.offset && !out.aligned_with(at))) LP2P_TRY(out.flush());
+    if (out.room().empty() || (at > from && !out.aligned_with(at))) LP2P_TRY(out.flush());
     const std::span<std::uint8_t> room = out.room();
     const std::uint64_t left = e.size - at;
     auto want = static_cast<std::size_t>(std::min<std::uint64_t>(room.size(), left));
@@ -122,11 +180,19 @@ Result<void> send_one(LaneShared& s, LaneBuffer& out, const Wanted& w) {
       return make_error(Errc::io_error,
                         src.local.string() + ": " + (got ? "became shorter" : got.error().message));
     }
+    if (digest) digest->update(room.first(*got));
     out.filled(*got);
     at += *got;
     s.sent.fetch_add(*got, std::memory_order_relaxed);
   }
-  return {};
+  if (!e.digest_follows) return {};
+  Sha256 sent = probed->digest ? *probed->digest : digest->finish();
+  if (unchanged(fd, e, src)) {
+    s.computed(w.index, sent);
+  } else {
+    sent = Sha256{};  // all zeros: the receiver discards what it got
+  }
+  return out.append(sent);
 }
 
 void lane_main(LaneShared& s) {
@@ -240,7 +306,12 @@ Result<TransferReport> send_files(TransferLink& link, const SourceSet& sources, 
         error = make_error(Errc::protocol_error, "a result for a file that was not offered");
         continue;
       }
-      (r->ok ? report.files_saved : report.files_failed) += 1;
+      bool there = false;
+      {
+        const std::lock_guard lock(shared.mutex);
+        there = shared.already_there.contains(r->index);
+      }
+      (!r->ok ? report.files_failed : there ? report.files_have : report.files_saved) += 1;
       observer.file_done(offer.entries[r->index], *r);
     } else if (const auto* f = std::get_if<Failure>(&*message)) {
       error = failure_error(*f);
@@ -257,6 +328,7 @@ Result<TransferReport> send_files(TransferLink& link, const SourceSet& sources, 
   for (std::thread& t : lanes) t.join();
   if (error) return *error;
   report.bytes = shared.sent.load();
+  report.digests = std::move(shared.digests);
   report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   observer.progress(report.bytes, total);
   link.control().finish();

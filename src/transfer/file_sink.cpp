@@ -2,17 +2,21 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "transfer/path_rules.hpp"
 
 namespace lp2p::transfer {
 
-FileSink::FileSink(SinkContext context, PlannedFile plan, const Entry& entry)
+FileSink::FileSink(SinkContext context, PlannedFile plan, const Entry& entry, bool trailer_only)
     : context_(std::move(context)),
       plan_(std::move(plan)),
       entry_(entry),
-      position_(plan_.offset) {}
+      position_(plan_.offset),
+      trailer_only_(trailer_only) {}
 
 Result<void> FileSink::open() {
+  if (trailer_only_) return {};
   std::vector<std::string> path = plan_.dir;
   path.push_back(plan_.name);
   auto part = context_.dest->open_part(path, plan_.part_tag, plan_.offset > 0);
@@ -27,7 +31,7 @@ Result<void> FileSink::open() {
 void FileSink::journal_progress() {
   if (context_.journal == nullptr || !plan_.journaled) return;
   store::PartRecord record;
-  record.sha256_hex = to_hex(entry_.sha256);
+  record.sha256_hex = plan_.content_key;
   record.size = entry_.size;
   record.dest_root = context_.dest->root().string();
   record.rel_path = plan_.rel_path;
@@ -37,11 +41,19 @@ void FileSink::journal_progress() {
   context_.journal->put(std::move(record));
 }
 
-Result<void> FileSink::write(std::span<const std::uint8_t> bytes) {
-  if (position_ + bytes.size() > entry_.size) {
-    return make_error(Errc::protocol_error,
-                      "\"" + display_path(entry_.path) + "\": more bytes than its size");
+Result<void> FileSink::write(std::span<const std::uint8_t> segment) {
+  const std::uint64_t content_left = trailer_only_ ? 0 : entry_.size - position_;
+  const std::span<const std::uint8_t> bytes = segment.first(
+      static_cast<std::size_t>(std::min<std::uint64_t>(segment.size(), content_left)));
+  if (const auto trailer = segment.subspan(bytes.size()); !trailer.empty()) {
+    if (!entry_.digest_follows || trailer_bytes_ + trailer.size() > kSha256Size) {
+      return make_error(Errc::protocol_error,
+                        "\"" + display_path(entry_.path) + "\": more bytes than its size");
+    }
+    std::ranges::copy(trailer, trailer_.begin() + static_cast<std::ptrdiff_t>(trailer_bytes_));
+    trailer_bytes_ += trailer.size();
   }
+  if (bytes.empty()) return {};
   LP2P_TRY(part_->write_at(bytes, position_));
   plan_.prefix_hash->update(bytes);
   position_ += bytes.size();
@@ -54,16 +66,25 @@ Result<void> FileSink::write(std::span<const std::uint8_t> bytes) {
 }
 
 Result<void> FileSink::verify() {
-  if (position_ != entry_.size) {
-    return make_error(Errc::protocol_error,
-                      "\"" + display_path(entry_.path) + "\": fewer bytes than its size");
+  const std::string name = "\"" + display_path(entry_.path) + "\": ";
+  if (trailer_only_) {
+    if (trailer_bytes_ != kSha256Size || !plan_.probe || trailer_ != *plan_.probe) {
+      return make_error(Errc::protocol_error, name + "the sender's answer to the probe is wrong");
+    }
+    return {};
   }
-  if (plan_.prefix_hash->finish() != entry_.sha256) {
+  if (position_ != entry_.size || (entry_.digest_follows && trailer_bytes_ != kSha256Size)) {
+    return make_error(Errc::protocol_error, name + "fewer bytes than its size");
+  }
+  const Sha256 expected = entry_.digest_follows ? trailer_ : entry_.sha256;
+  const bool changed = entry_.digest_follows && expected == Sha256{};
+  if (changed || plan_.prefix_hash->finish() != expected) {
     (void)context_.dest->remove_part(part_->dir(), part_->name());
     forget();
-    return make_error(Errc::protocol_error, "\"" + display_path(entry_.path) +
-                                                "\": the content does not match its SHA-256 "
-                                                "(the sender's file changed?); not saved");
+    return make_error(Errc::protocol_error,
+                      name + (changed ? "the sender's file changed while it was sent; not saved"
+                                      : "the content does not match its SHA-256 (the sender's "
+                                        "file changed?); not saved"));
   }
   return {};
 }
@@ -87,7 +108,7 @@ Result<std::string> FileSink::commit(DestDir::Durability durability) {
 
 void FileSink::forget() {
   if (context_.journal == nullptr || !plan_.journaled) return;
-  context_.journal->forget(to_hex(entry_.sha256), entry_.size, context_.dest->root().string(),
+  context_.journal->forget(plan_.content_key, entry_.size, context_.dest->root().string(),
                            plan_.rel_path);
 }
 

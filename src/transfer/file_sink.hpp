@@ -1,5 +1,6 @@
 // One file being received: its bytes go to a part file next to its final name while their
-// SHA-256 is computed; at the end the digest is compared with the offer's, the part is synced
+// SHA-256 is computed; at the end the digest is compared with the offer's (a digest-follows
+// file's: the kSha256Size bytes that follow its content in the segment), the part is synced
 // and renamed to its name (another free name on a clash unless overwriting). The destination
 // never holds a partial or wrong file under a real name. Progress of a file that can resume
 // (PlannedFile::journaled) is journaled (after a sync) every kJournalEvery bytes, so an
@@ -28,14 +29,21 @@ struct SinkContext {
 
 class FileSink {
  public:
-  FileSink(SinkContext context, PlannedFile plan, const Entry& entry);
+  // trailer_only: the sender's answer to the plan's probe, a segment of the digest alone; no
+  // part file is opened and verify() compares the digest with the probe (the file already here
+  // is the result).
+  FileSink(SinkContext context, PlannedFile plan, const Entry& entry, bool trailer_only = false);
 
   // Opens the part file (kept up to the plan's offset, else emptied).
   Result<void> open();
-  Result<void> write(std::span<const std::uint8_t> bytes);
+  [[nodiscard]] bool trailer_only() const { return trailer_only_; }
+  [[nodiscard]] const std::string& rel_path() const { return plan_.rel_path; }
+  // The segment's bytes as they come: content, then (digest-follows) the trailer.
+  Result<void> write(std::span<const std::uint8_t> segment);
   [[nodiscard]] std::uint64_t position() const { return position_; }
-  // All bytes are in: compares their SHA-256 with the offer's. On a mismatch the part is removed
-  // (its content is wrong) and the error (protocol_error) says so.
+  // All bytes are in: compares their SHA-256 with the offer's or the trailer's. On a mismatch
+  // the part is removed (its content is wrong) and the error (protocol_error) says so; so it is
+  // when the trailer is all zeros (the sender's file changed while it was sent).
   Result<void> verify();
   // Renames the verified part to its name (another free name on a clash unless overwriting);
   // returns the relative path it was saved as. Durability as in DestDir::commit; once the commit
@@ -58,6 +66,9 @@ class FileSink {
   std::optional<PartFile> part_;
   std::uint64_t position_ = 0;
   std::uint64_t journaled_ = 0;
+  bool trailer_only_ = false;
+  Sha256 trailer_{};
+  std::size_t trailer_bytes_ = 0;
 };
 
 }  // namespace lp2p::transfer

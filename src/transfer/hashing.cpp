@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <future>
 #include <stdexcept>
 
@@ -41,6 +42,15 @@ Sha256 Sha256Stream::finish() {
   return out;
 }
 
+Sha256 Sha256Stream::peek() const {
+  const Ctx copy;
+  Sha256 out{};
+  unsigned int length = 0;
+  if (EVP_MD_CTX_copy_ex(copy.md, ctx_->md) != 1) throw std::bad_alloc();
+  EVP_DigestFinal_ex(copy.md, out.data(), &length);
+  return out;
+}
+
 Sha256 sha256_of(std::span<const std::uint8_t> bytes) {
   Sha256 out{};
   unsigned int length = 0;
@@ -48,16 +58,14 @@ Sha256 sha256_of(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-Result<FileDigest> hash_file(int fd, std::uint64_t size, std::uint64_t chunk_size,
-                             const std::atomic<bool>* cancel,
-                             const std::function<void(std::uint64_t)>& progress) {
-  FileDigest digest;
-  const bool chunked = size > chunk_size;
-  // One chunk per read when chunked: its digest is computed on a second thread while this one
-  // feeds the whole-file digest (two cores hash a big file in the time of one pass).
-  const std::uint64_t block = chunked ? chunk_size : std::min<std::uint64_t>(size, 4U << 20);
-  const ReadBuffer buffer(block);
-  Sha256Stream whole;
+namespace {
+
+// Reads [0, size) of `fd` in blocks of at most `block` bytes and hands each to `each`.
+Result<void> read_blocks(int fd, std::uint64_t size, std::uint64_t block,
+                         const std::atomic<bool>* cancel,
+                         const std::function<void(std::span<const std::uint8_t>)>& each,
+                         const std::function<void(std::uint64_t)>& progress) {
+  const ReadBuffer buffer(static_cast<std::size_t>(std::max<std::uint64_t>(block, 1)));
   std::uint64_t at = 0;
   while (at < size) {
     if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
@@ -69,21 +77,47 @@ Result<FileDigest> hash_file(int fd, std::uint64_t size, std::uint64_t chunk_siz
     if (*read < want) {
       return make_error(Errc::io_error, "the file became shorter while it was read (it changed)");
     }
-    const std::size_t got = *read;
-    const std::span<const std::uint8_t> bytes(buffer.data(), got);
-    if (chunked) {
-      auto chunk = std::async(std::launch::async, [bytes] { return sha256_of(bytes); });
-      whole.update(bytes);
-      const Sha256 h = chunk.get();
-      digest.chunk_hashes.insert(digest.chunk_hashes.end(), h.begin(), h.end());
-    } else {
-      whole.update(bytes);
-    }
-    at += got;
+    each({buffer.data(), *read});
+    at += *read;
     if (progress) progress(at);
   }
+  return {};
+}
+
+constexpr std::uint64_t kHashBlock = std::uint64_t{4} << 20;
+
+}  // namespace
+
+Result<FileDigest> hash_file(int fd, std::uint64_t size, std::uint64_t chunk_size,
+                             const std::atomic<bool>* cancel,
+                             const std::function<void(std::uint64_t)>& progress) {
+  FileDigest digest;
+  const bool chunked = size > chunk_size;
+  // One chunk per read when chunked: its digest is computed on a second thread while this one
+  // feeds the whole-file digest (two cores hash a big file in the time of one pass).
+  const std::uint64_t block = chunked ? chunk_size : std::min(size, kHashBlock);
+  Sha256Stream whole;
+  LP2P_TRY(read_blocks(
+      fd, size, block, cancel,
+      [&](std::span<const std::uint8_t> bytes) {
+        if (chunked) {
+          auto chunk = std::async(std::launch::async, [bytes] { return sha256_of(bytes); });
+          whole.update(bytes);
+          const Sha256 h = chunk.get();
+          digest.chunk_hashes.insert(digest.chunk_hashes.end(), h.begin(), h.end());
+        } else {
+          whole.update(bytes);
+        }
+      },
+      progress));
   digest.sha256 = whole.finish();
   return digest;
+}
+
+Result<void> hash_prefix(int fd, std::uint64_t size, Sha256Stream& into,
+                         const std::atomic<bool>* cancel) {
+  return read_blocks(fd, size, std::min(size, kHashBlock), cancel,
+                     [&](std::span<const std::uint8_t> bytes) { into.update(bytes); }, {});
 }
 
 std::string to_hex(const Sha256& digest) {

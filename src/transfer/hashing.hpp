@@ -25,6 +25,8 @@ class Sha256Stream {
 
   void update(std::span<const std::uint8_t> bytes);
   Sha256 finish();  // the stream starts over afterwards
+  // The digest of what was fed so far; the stream goes on.
+  [[nodiscard]] Sha256 peek() const;
 
  private:
   struct Ctx;
@@ -44,6 +46,11 @@ struct FileDigest {
 Result<FileDigest> hash_file(int fd, std::uint64_t size, std::uint64_t chunk_size,
                              const std::atomic<bool>* cancel = nullptr,
                              const std::function<void(std::uint64_t)>& progress = {});
+
+// Feeds [0, size) of `fd` to `into` (a resumed digest-follows file's prefix, on either side).
+// Errors as hash_file.
+Result<void> hash_prefix(int fd, std::uint64_t size, Sha256Stream& into,
+                         const std::atomic<bool>* cancel = nullptr);
 
 // Number of chunks a file of `size` has; chunk hashes are sent only when it is more than one.
 constexpr std::uint64_t chunk_count(std::uint64_t size, std::uint64_t chunk_size) {

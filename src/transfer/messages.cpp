@@ -25,9 +25,10 @@ void put_bool(CborWriter& w, std::uint64_t key, bool value) {
 }
 
 void put_entry(CborWriter& w, const Entry& e, bool with_hashes) {
-  const bool hashes = with_hashes && !e.directory;
+  const bool follows = with_hashes && !e.directory && e.digest_follows;
+  const bool hashes = with_hashes && !e.directory && !follows;
   const bool chunks = hashes && !e.chunk_hashes.empty();
-  w.map(std::size_t{5} + (hashes ? 1U : 0U) + (chunks ? 1U : 0U));
+  w.map(std::size_t{5} + (hashes ? 1U : 0U) + (chunks ? 1U : 0U) + (follows ? 1U : 0U));
   w.uint(0);
   w.text(e.path);
   w.uint(1);
@@ -45,6 +46,7 @@ void put_entry(CborWriter& w, const Entry& e, bool with_hashes) {
     w.uint(6);
     w.bytes(e.chunk_hashes);
   }
+  if (follows) put_bool(w, 7, true);
 }
 
 struct Encoder {
@@ -77,9 +79,10 @@ struct Encoder {
     w.text(m.reason);
     w.uint(3);
     w.array_of(m.wanted, [&](const Wanted& x) {
-      w.array(2);
+      w.array(x.probe ? 3 : 2);
       w.uint(x.index);
       w.uint(x.offset);
+      if (x.probe) w.bytes(*x.probe);
     });
     w.uint(4);
     w.array_of(m.have, [&](std::uint64_t i) { w.uint(i); });
@@ -238,6 +241,8 @@ Result<Entry> read_entry(CborCursor& c, const Where& outer) {
         e.chunk_hashes = std::move(*hashes);
         return true;
       }
+      case 7:
+        return store(e.digest_follows, read_flag(c, where.at(7, "digest-follows")));
       default:
         return false;
     }
@@ -293,8 +298,8 @@ Result<Control> decode_offer(CborCursor& c, const Where& where) {
 Result<Wanted> read_wanted(CborCursor& c, const Where& where) {
   auto head = wire::detail::read_array_head(c, where);
   if (!head) return std::move(head).error();
-  if (head->indefinite || head->size != 2) {
-    return make_error(Errc::malformed, where.text() + ": expected [index, offset]");
+  if (head->indefinite || (head->size != 2 && head->size != 3)) {
+    return make_error(Errc::malformed, where.text() + ": expected [index, offset, ? probe]");
   }
   LP2P_TRY(c.enter());
   Wanted w;
@@ -302,6 +307,11 @@ Result<Wanted> read_wanted(CborCursor& c, const Where& where) {
   if (!index) return std::move(index).error();
   auto offset = read_uint(c, where);
   if (!offset) return std::move(offset).error();
+  if (head->size == 3) {
+    auto probe = read_fixed<kSha256Size>(c, where);
+    if (!probe) return std::move(probe).error();
+    w.probe = *probe;
+  }
   c.leave();
   w.index = *index;
   w.offset = *offset;

@@ -33,7 +33,11 @@ struct Entry {
   bool directory = false;
   Sha256 sha256{};                         // of the whole content (files of offers)
   std::vector<std::uint8_t> chunk_hashes;  // SHA-256 of each chunk, concatenated; empty when
-                                           // the file fits one chunk or in listings
+                                           // the file fits one chunk, when the sender has no
+                                           // chunk digests (v2), or in listings
+  // v2: the sender did not hash the file before offering it: `sha256` is absent (zeros) and the
+  // digest follows the file's bytes on its lane (lane.hpp, kSha256Size trailer bytes).
+  bool digest_follows = false;
 };
 
 struct Offer {
@@ -46,6 +50,12 @@ struct Offer {
 struct Wanted {
   std::uint64_t index = 0;   // into Offer::entries
   std::uint64_t offset = 0;  // resume from here (a multiple of the chunk size)
+  // v2: the SHA-256 of what the receiver holds of the file, for the sender to compare with its
+  // own. With offset > 0 (resuming a file offered without chunk hashes): of the part's first
+  // `offset` bytes; a sender whose prefix differs sends from 0 instead. With offset 0 (a
+  // digest-follows file): of the same-size file already under its name; a sender whose file has
+  // the same digest sends the trailer alone (lane.hpp).
+  std::optional<Sha256> probe;
 };
 
 struct Answer {

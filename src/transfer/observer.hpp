@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "transfer/messages.hpp"
 
@@ -42,6 +44,9 @@ struct TransferReport {
   std::uint64_t bytes = 0;          // content bytes moved in this attempt
   std::uint64_t bytes_resumed = 0;  // verified earlier, not sent again
   double seconds = 0;               // from the answer to the end
+  // The sender's SHA-256s of digest-follows files (by offer index), computed while sending: for
+  // its cache (remember_digests), so the next offer of the same file carries its digest.
+  std::vector<std::pair<std::uint64_t, Sha256>> digests;
 };
 
 }  // namespace lp2p::transfer

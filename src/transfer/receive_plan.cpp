@@ -16,9 +16,10 @@ Error refuse(const Entry& e, const std::string& why) {
   return make_error(Errc::invalid_argument, "\"" + display_path(e.path) + "\": " + why);
 }
 
-bool equal_content(int fd, const Entry& e, const std::atomic<bool>* cancel) {
+std::optional<Sha256> digest_of(int fd, const Entry& e, const std::atomic<bool>* cancel) {
   auto digest = hash_file(fd, e.size, std::max<std::uint64_t>(e.size, 1), cancel);
-  return digest && digest->sha256 == e.sha256;
+  if (!digest) return std::nullopt;
+  return digest->sha256;
 }
 
 // How much of an existing part file matches the offered chunks: whole chunks from the start,
@@ -45,6 +46,14 @@ std::uint64_t verified_prefix(int fd, std::uint64_t part_size, const Entry& e,
 }
 
 }  // namespace
+
+std::string content_key(const Entry& e) {
+  if (!e.digest_follows) return to_hex(e.sha256);
+  std::string identity = "lp2p digest-follows\n" + e.path + "\n" + std::to_string(e.size) + "\n" +
+                         std::to_string(e.mtime_ns);
+  return to_hex(
+      sha256_of({reinterpret_cast<const std::uint8_t*>(identity.data()), identity.size()}));
+}
 
 Result<void> check_offer(const Offer& offer) {
   if (offer.text) {
@@ -88,7 +97,10 @@ Result<void> check_offer(const Offer& offer) {
     }
     const std::uint64_t chunks = chunk_count(e.size, offer.chunk_size);
     const std::size_t expected = chunks > 1 ? chunks * kSha256Size : 0;
-    if (e.chunk_hashes.size() != expected) {
+    if (e.digest_follows && (e.size == 0 || !e.chunk_hashes.empty())) {
+      return refuse(e, "digest-follows, but empty or with chunk hashes");
+    }
+    if (!e.chunk_hashes.empty() && e.chunk_hashes.size() != expected) {
       return refuse(e, "has " + std::to_string(e.chunk_hashes.size() / kSha256Size) +
                            " chunk hashes for " + std::to_string(chunks > 1 ? chunks : 0));
     }
@@ -123,7 +135,8 @@ Result<Plan> plan_receive(const Offer& offer, DestDir& dest, Journal* journal,
     file.name = parts->back();
     parts->pop_back();
     file.dir = std::move(*parts);
-    file.part_tag = to_hex(e.sha256).substr(0, 8);
+    file.content_key = content_key(e);
+    file.part_tag = file.content_key.substr(0, 8);
     file.prefix_hash = std::make_shared<Sha256Stream>();
     file.journaled = e.size > offer.chunk_size;
 
@@ -133,7 +146,11 @@ Result<Plan> plan_receive(const Offer& offer, DestDir& dest, Journal* journal,
     if (existing && *existing && S_ISREG((*existing)->st_mode) &&
         static_cast<std::uint64_t>((*existing)->st_size) == e.size) {
       auto fd = dest.open_read(final_path);
-      if (fd && equal_content(fd->get(), e, options.cancel)) {
+      const std::optional<Sha256> digest =
+          fd ? digest_of(fd->get(), e, options.cancel) : std::nullopt;
+      if (digest && e.digest_follows) {
+        file.probe = digest;  // the sender compares
+      } else if (digest && *digest == e.sha256) {
         plan.answer.have.push_back(index);
         continue;
       }
@@ -145,17 +162,27 @@ Result<Plan> plan_receive(const Offer& offer, DestDir& dest, Journal* journal,
     auto part = dest.stat_at(part_path);
     if (part && *part && S_ISREG((*part)->st_mode) && (*part)->st_size > 0) {
       auto fd = dest.open_read(part_path);
-      if (fd) {
-        file.offset = verified_prefix(fd->get(), static_cast<std::uint64_t>((*part)->st_size), e,
-                                      offer.chunk_size, *file.prefix_hash, options.cancel);
+      const auto part_size = static_cast<std::uint64_t>((*part)->st_size);
+      if (fd && !e.chunk_hashes.empty()) {
+        file.offset = verified_prefix(fd->get(), part_size, e, offer.chunk_size, *file.prefix_hash,
+                                      options.cancel);
+      } else if (fd && file.journaled) {
+        // No chunk hashes to check the part with: the sender checks it (the probe), and starts
+        // over if its prefix differs. Whole chunks, never the file's end.
+        const std::uint64_t end =
+            std::min(part_size, e.size - 1) / offer.chunk_size * offer.chunk_size;
+        if (end > 0 && hash_prefix(fd->get(), end, *file.prefix_hash, options.cancel)) {
+          file.offset = end;
+          file.probe = file.prefix_hash->peek();
+        }
       }
       if (file.offset == 0) file.prefix_hash = std::make_shared<Sha256Stream>();
     } else if (journal != nullptr && file.journaled) {
-      journal->forget(to_hex(e.sha256), e.size, root, e.path);  // its part is gone
+      journal->forget(file.content_key, e.size, root, e.path);  // its part is gone
     }
     plan.bytes_resumed += file.offset;
     plan.bytes_to_receive += e.size - file.offset;
-    plan.answer.wanted.push_back({index, file.offset});
+    plan.answer.wanted.push_back({index, file.offset, file.probe});
     plan.files.push_back(std::move(file));
   }
   auto free = dest.free_space();

@@ -18,10 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::int64_t ns_of(const struct timespec& t) {
-  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
-}
-
 Error stat_error(const fs::path& path, int err) {
   const Errc code = err == ENOENT || err == ENOTDIR ? Errc::not_found
                     : err == EACCES                 ? Errc::refused
@@ -91,7 +87,28 @@ class Walker {
   SourceSet& set_;
 };
 
+// The cache's record of `e` as read from `src` (valid while dev, inode, size and times hold).
+store::HashRecord hash_record(const std::string& key, std::uint64_t chunk_size, const Entry& e,
+                              const SourceFile& src) {
+  store::HashRecord record;
+  record.path = key;
+  record.chunk_size = chunk_size;
+  record.dev = src.dev;
+  record.ino = src.ino;
+  record.size = e.size;
+  record.mtime_ns = e.mtime_ns;
+  record.ctime_ns = src.ctime_ns;
+  record.sha256 = e.sha256;
+  record.chunk_hashes = e.chunk_hashes;
+  record.hashed_at = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  return record;
+}
+
 }  // namespace
+
+std::int64_t ns_of(const struct timespec& t) {
+  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
 
 std::uint64_t SourceSet::total_bytes() const {
   std::uint64_t total = 0;
@@ -201,6 +218,12 @@ Result<void> hash_sources(SourceSet& set, std::uint64_t chunk_size, store::Store
         continue;
       }
     }
+    if (e.size > chunk_size) {
+      e.digest_follows = true;
+      done += e.size;
+      if (progress) progress(done, total);
+      continue;
+    }
     const int fd = ::open(src.local.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return stat_error(src.local, errno);
     const std::uint64_t before = done;
@@ -215,22 +238,28 @@ Result<void> hash_sources(SourceSet& set, std::uint64_t chunk_size, store::Store
     e.chunk_hashes = std::move(digest->chunk_hashes);
     done += e.size;
     if (cache != nullptr) {
-      store::HashRecord record;
-      record.path = key;
-      record.chunk_size = chunk_size;
-      record.dev = src.dev;
-      record.ino = src.ino;
-      record.size = e.size;
-      record.mtime_ns = e.mtime_ns;
-      record.ctime_ns = src.ctime_ns;
-      record.sha256 = e.sha256;
-      record.chunk_hashes = e.chunk_hashes;
-      record.hashed_at = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-      fresh.push_back(std::move(record));  // a cache: failing to remember costs time, not data
+      fresh.push_back(hash_record(key, chunk_size, e, src));
       if (fresh.size() >= kBatch) remember();
     }
   }
   return {};
+}
+
+void remember_digests(const SourceSet& set,
+                      std::span<const std::pair<std::uint64_t, Sha256>> digests,
+                      std::uint64_t chunk_size, store::Store* cache) {
+  if (cache == nullptr || digests.empty()) return;
+  std::vector<store::HashRecord> records;
+  for (const auto& [index, digest] : digests) {
+    if (index >= set.entries.size() || set.entries[index].directory) continue;
+    Entry e = set.entries[index];
+    e.sha256 = digest;
+    e.chunk_hashes.clear();
+    const SourceFile& src = set.files[index];
+    records.push_back(
+        hash_record(fs::absolute(src.local).lexically_normal().string(), chunk_size, e, src));
+  }
+  (void)cache->put_hashes(records);
 }
 
 }  // namespace lp2p::transfer

@@ -4,9 +4,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <ctime>
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lp2p/result.hpp"
@@ -24,6 +27,9 @@ struct SourceFile {
   std::uint64_t ino = 0;
   std::int64_t ctime_ns = 0;
 };
+
+// A stat time (st_mtim, st_ctim) in nanoseconds since the Unix epoch, as entries carry them.
+std::int64_t ns_of(const struct timespec& t);
 
 // entries[i] (the offer's entry) is read from files[i] (directories have an empty `local`).
 struct SourceSet {
@@ -47,10 +53,18 @@ Result<SourceSet> collect_shared(const std::filesystem::path& root,
                                  const std::vector<std::string>& paths);
 
 // Fills every file entry's sha256 and chunk_hashes, from `cache` when the file did not change
-// (dev, inode, size, mtime, ctime) and by reading it otherwise (then remembered). `progress`
-// hears bytes hashed; a set `cancel` stops with Errc::closed.
+// (dev, inode, size, mtime, ctime) and by reading it otherwise (then remembered). A file larger
+// than one chunk that is not in the cache is not read: it is marked digest_follows (its digest
+// is computed as it is sent, and remembered by remember_digests). `progress` hears bytes hashed
+// (and digest-follows files as done); a set `cancel` stops with Errc::closed.
 Result<void> hash_sources(
     SourceSet& set, std::uint64_t chunk_size, store::Store* cache, const std::atomic<bool>* cancel,
     const std::function<void(std::uint64_t done, std::uint64_t total)>& progress);
+
+// Remembers in `cache` the digests a sender computed while sending (TransferReport::digests),
+// for files that did not change since they were collected. A cache: failing costs time only.
+void remember_digests(const SourceSet& set,
+                      std::span<const std::pair<std::uint64_t, Sha256>> digests,
+                      std::uint64_t chunk_size, store::Store* cache);
 
 }  // namespace lp2p::transfer

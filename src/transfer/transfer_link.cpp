@@ -142,7 +142,8 @@ Result<void> TransferLink::hello_exchange(bool first, Clock::duration timeout) {
     return make_error(Errc::protocol_error, "the peer did not start with hello");
   }
   if (std::ranges::find(hello->versions, kProtocolVersion) == hello->versions.end()) {
-    const std::string text = "the peer speaks other versions of the file protocol than ours (1)";
+    const std::string text = "the peer speaks other versions of the file protocol than ours (" +
+                             std::to_string(kProtocolVersion) + ")";
     (void)control_->send(Failure{"version", text, false});
     return make_error(Errc::refused, text);
   }

@@ -42,6 +42,8 @@ class TransferLink : public std::enable_shared_from_this<TransferLink> {
 
   void cancel(const std::string& why);
   [[nodiscard]] bool cancelled() const { return cancelled_.load(); }
+  // Set by cancel(): for long work on the link's behalf (hashing) to stop with it.
+  [[nodiscard]] const std::atomic<bool>& cancel_flag() const { return cancelled_; }
   [[nodiscard]] std::string why() const;
   // Ends our half of the control stream and closes the transport once the exchange is over: at
   // once after cancel(), otherwise when the peer has ended its half of the control stream or the

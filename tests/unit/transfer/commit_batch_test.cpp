@@ -14,6 +14,7 @@
 
 #include "transfer/hashing.hpp"
 #include "transfer/journal.hpp"
+#include "transfer/receive_plan.hpp"
 
 namespace lp2p::transfer {
 namespace {
@@ -70,7 +71,8 @@ class CommitBatchTest : public ::testing::Test {
     for (const auto& c : p.parent_path()) plan.dir.push_back(c.string());
     plan.name = p.filename().string();
     plan.rel_path = rel_path;
-    plan.part_tag = to_hex(entry->sha256).substr(0, 8);
+    plan.content_key = content_key(*entry);
+    plan.part_tag = plan.content_key.substr(0, 8);
     plan.prefix_hash = std::make_shared<Sha256Stream>();
     plan.journaled = journaled;
     if (!plan.dir.empty()) {

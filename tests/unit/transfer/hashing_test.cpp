@@ -72,6 +72,17 @@ TEST_F(HashingTest, AFileShorterThanItsSizeIsAnError) {
   EXPECT_EQ(digest.error().code, Errc::io_error);
 }
 
+TEST_F(HashingTest, APrefixAndAPeekAreDigestsOfWhatWasFed) {
+  std::vector<std::uint8_t> bytes;
+  const UniqueFd fd = file_of(3 * kChunk + 5, bytes);
+  Sha256Stream stream;
+  ASSERT_TRUE(hash_prefix(fd.get(), 2 * kChunk + 1, stream));
+  EXPECT_EQ(stream.peek(), sha256_of(std::span(bytes).first(2 * kChunk + 1)));
+  stream.update(std::span(bytes).subspan(2 * kChunk + 1));  // a peek does not end the stream
+  EXPECT_EQ(stream.finish(), sha256_of(bytes));
+  EXPECT_FALSE(hash_prefix(fd.get(), bytes.size() + 1, stream)) << "past the end";
+}
+
 TEST(ReadBufferTest, IsPageAlignedAtAnySize) {
   for (const std::size_t size :
        {std::size_t{0}, std::size_t{1}, std::size_t{4097}, std::size_t{1} << 20}) {

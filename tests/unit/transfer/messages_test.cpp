@@ -58,6 +58,22 @@ TEST(TransferMessages, OfferRoundTrip) {
   EXPECT_FALSE(got.text.has_value());
 }
 
+TEST(TransferMessages, DigestFollowsEntryCarriesNoHashes) {
+  Offer offer;
+  offer.entries.push_back(file_entry("big.iso", 9 << 20));
+  offer.entries[0].digest_follows = true;
+  offer.entries[0].chunk_hashes.assign(3 * 32, 0x11);  // not sent with digest-follows
+  const std::vector<std::uint8_t> bytes = encode(offer);
+  const Offer got = std::get<Offer>(round_trip(offer));
+  ASSERT_EQ(got.entries.size(), 1U);
+  EXPECT_TRUE(got.entries[0].digest_follows);
+  EXPECT_EQ(got.entries[0].sha256, Sha256{});
+  EXPECT_TRUE(got.entries[0].chunk_hashes.empty());
+  offer.entries[0].digest_follows = false;
+  EXPECT_LT(bytes.size() + 3 * 32, encode(offer).size());  // neither digest went out
+  EXPECT_FALSE(std::get<Offer>(round_trip(offer)).entries[0].digest_follows);
+}
+
 TEST(TransferMessages, EveryOtherMessageRoundTrips) {
   Offer text;
   text.text = "see you at 8";
@@ -66,13 +82,17 @@ TEST(TransferMessages, EveryOtherMessageRoundTrips) {
             (std::vector<std::uint64_t>{1, 2}));
   Answer answer;
   answer.accepted = true;
-  answer.wanted = {{0, 0}, {5, 8 << 20}};
+  Sha256 probe{};
+  probe.fill(0x5c);
+  answer.wanted = {{0, 0, probe}, {5, 8 << 20, std::nullopt}};
   answer.have = {1, 2};
   const Answer a = std::get<Answer>(round_trip(answer));
   EXPECT_TRUE(a.accepted);
   ASSERT_EQ(a.wanted.size(), 2U);
+  EXPECT_EQ(a.wanted[0].probe, probe);
   EXPECT_EQ(a.wanted[1].index, 5U);
   EXPECT_EQ(a.wanted[1].offset, 8U << 20);
+  EXPECT_FALSE(a.wanted[1].probe.has_value());
   EXPECT_EQ(a.have, (std::vector<std::uint64_t>{1, 2}));
   const FileResult r = std::get<FileResult>(round_trip(FileResult{3, true, "a (1).txt", ""}));
   EXPECT_EQ(r.saved_as, "a (1).txt");
