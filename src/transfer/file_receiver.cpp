@@ -229,6 +229,7 @@ class Reception {
   [[nodiscard]] std::uint64_t received() const { return received_.load(); }
   [[nodiscard]] std::uint64_t saved() const { return saved_; }
   [[nodiscard]] std::uint64_t failed() const { return failed_files_; }
+  [[nodiscard]] std::uint64_t already_there() const { return already_there_; }
 
  private:
   void fail(Error error) {
@@ -276,7 +277,8 @@ class Reception {
   }
 
   // Tells the sender (in one write) and the observer.
-  void finished(const std::vector<FileResult>& results) {
+  // `already_there`: the results are of probed files the sender has the same (nothing saved).
+  void finished(const std::vector<FileResult>& results, bool already_there = false) {
     if (results.empty()) return;
     const std::vector<Control> messages(results.begin(), results.end());
     (void)link_.control().send_all(messages);
@@ -284,7 +286,9 @@ class Reception {
       observer_.file_done(offer_.entries[result.index], result);
     const std::lock_guard lock(mutex_);
     finished_ += results.size();
-    for (const FileResult& result : results) (result.ok ? saved_ : failed_files_) += 1;
+    for (const FileResult& result : results) {
+      (!result.ok ? failed_files_ : already_there ? already_there_ : saved_) += 1;
+    }
   }
 
   Result<void> commit(CommitBatch& batch) {
@@ -320,7 +324,7 @@ class Reception {
           if (sink->trailer_only()) {  // the probed file is the sender's: it stays as it is
             const FileResult same{index, true, sink->rel_path(), ""};
             sink.reset();
-            finished({same});
+            finished({same}, true);
             return {};
           }
           batch.add(index, std::move(*sink));
@@ -365,6 +369,7 @@ class Reception {
   std::size_t finished_ = 0;
   std::uint64_t saved_ = 0;
   std::uint64_t failed_files_ = 0;
+  std::uint64_t already_there_ = 0;
   std::uint64_t total_ = 0;
   std::atomic<std::uint64_t> received_{0};
   std::optional<Error> error_;
@@ -431,6 +436,7 @@ Result<TransferReport> receive_files(TransferLink& link, const Offer& offer, Pla
     return outcome.error();
   }
   report.files_saved = r.saved();
+  report.files_have += r.already_there();
   report.files_failed = r.failed();
   report.bytes = r.received();
   (void)link.control().send(Done{offer.id, report.files_saved + report.files_have, report.bytes});

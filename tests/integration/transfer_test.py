@@ -266,10 +266,14 @@ class TransferTest(LabTestCase):
         # Touched, the big file is not in the sender's cache: offered digest-follows, the
         # receiver probes its copy and the sender answers with the digest alone.
         os.utime(os.path.join(src, "фото", "日本語 ✓", "big.bin"))
+        start = len(recv.events)
         again = self.send("send-3", src)
         self.assertEqual(self.finish(again), 0, again.out_text())
         done = again.find_events(is_event("done"))[-1][1]
         self.assertEqual((done["bytes_sent"], done["have"]), (0, 3), again.out_text())
+        got = recv.wait_event(is_event("done"), 5, start)
+        self.assertIsNotNone(got, recv.out_text())
+        self.assertEqual((got[1]["bytes"], got[1]["have"]), (0, 3), recv.out_text())
 
         # A text.
         start = len(recv.events)
