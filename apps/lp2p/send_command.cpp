@@ -143,8 +143,11 @@ int run_send(const SendOptions& options, const Io& io) {
       printer.event("skipped", {{"message", s}}, "skipped: " + s);
     }
     auto cache = store::Store::open(state_dir_of(options.agent));
+    // One peer: big files are hashed as they are sent. A group: once, here, for every peer.
+    const auto big =
+        peers.size() > 1 ? transfer::BigFiles::hash_now : transfer::BigFiles::digest_follows;
     auto hashed = transfer::hash_sources(
-        sources, transfer::kDefaultChunkSize, cache ? cache->get() : nullptr, &interrupted(),
+        sources, transfer::kDefaultChunkSize, cache ? cache->get() : nullptr, big, &interrupted(),
         [&](std::uint64_t done, std::uint64_t total) {
           printer.status("hashing " + human_bytes(done) + " / " + human_bytes(total));
         });

@@ -154,7 +154,8 @@ class ShareServer {
     }
     auto cache = store::Store::open(state_dir_of(agent_));
     if (auto hashed = transfer::hash_sources(*sources, transfer::kDefaultChunkSize,
-                                             cache ? cache->get() : nullptr, nullptr, {});
+                                             cache ? cache->get() : nullptr,
+                                             transfer::BigFiles::digest_follows, nullptr, {});
         !hashed) {
       (void)link.control().send(transfer::Failure{"io", hashed.error().message, false});
       link.control().finish();

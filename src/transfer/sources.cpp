@@ -181,7 +181,7 @@ Result<SourceSet> collect_shared(const fs::path& root, const std::vector<std::st
 }
 
 Result<void> hash_sources(SourceSet& set, std::uint64_t chunk_size, store::Store* cache,
-                          const std::atomic<bool>* cancel,
+                          BigFiles big, const std::atomic<bool>* cancel,
                           const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
   const std::uint64_t total = set.total_bytes();
   std::uint64_t done = 0;
@@ -218,7 +218,7 @@ Result<void> hash_sources(SourceSet& set, std::uint64_t chunk_size, store::Store
         continue;
       }
     }
-    if (e.size > chunk_size) {
+    if (e.size > chunk_size && big == BigFiles::digest_follows) {
       e.digest_follows = true;
       done += e.size;
       if (progress) progress(done, total);
@@ -227,9 +227,11 @@ Result<void> hash_sources(SourceSet& set, std::uint64_t chunk_size, store::Store
     const int fd = ::open(src.local.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return stat_error(src.local, errno);
     const std::uint64_t before = done;
-    auto digest = hash_file(fd, e.size, chunk_size, cancel, [&](std::uint64_t at) {
-      if (progress) progress(before + at, total);
-    });
+    // One pass, no chunk hashes: a resumed file's part is checked with a probe (version 2).
+    auto digest =
+        hash_file(fd, e.size, std::max(e.size, chunk_size), cancel, [&](std::uint64_t at) {
+          if (progress) progress(before + at, total);
+        });
     ::close(fd);
     if (!digest) {
       return make_error(digest.error().code, src.local.string() + ": " + digest.error().message);

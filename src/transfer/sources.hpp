@@ -52,13 +52,20 @@ Result<SourceSet> collect_sources(const std::vector<std::filesystem::path>& path
 Result<SourceSet> collect_shared(const std::filesystem::path& root,
                                  const std::vector<std::string>& paths);
 
-// Fills every file entry's sha256 and chunk_hashes, from `cache` when the file did not change
-// (dev, inode, size, mtime, ctime) and by reading it otherwise (then remembered). A file larger
-// than one chunk that is not in the cache is not read: it is marked digest_follows (its digest
-// is computed as it is sent, and remembered by remember_digests). `progress` hears bytes hashed
-// (and digest-follows files as done); a set `cancel` stops with Errc::closed.
+// What to do with a file larger than one chunk whose digest is not cached.
+enum class BigFiles {
+  digest_follows,  // not read now: its digest is computed as it is sent (one peer)
+  hash_now,        // read once now, for all the peers of a group (each would hash it again)
+};
+
+// Fills every file entry's sha256 (and chunk_hashes, when the cache has them), from `cache` when
+// the file did not change (dev, inode, size, mtime, ctime) and by reading it otherwise (then
+// remembered); big files as `big` says (digest-follows ones are remembered by
+// remember_digests). `progress` hears bytes hashed (and digest-follows files as done); a set
+// `cancel` stops with Errc::closed.
 Result<void> hash_sources(
-    SourceSet& set, std::uint64_t chunk_size, store::Store* cache, const std::atomic<bool>* cancel,
+    SourceSet& set, std::uint64_t chunk_size, store::Store* cache, BigFiles big,
+    const std::atomic<bool>* cancel,
     const std::function<void(std::uint64_t done, std::uint64_t total)>& progress);
 
 // Remembers in `cache` the digests a sender computed while sending (TransferReport::digests),
