@@ -57,9 +57,11 @@ struct LaneShared {
     const std::lock_guard lock(mutex);
     if (!failed) failed = std::move(error);
   }
-  void computed(std::uint64_t index, const Sha256& digest) {
+  // `there`: the file was answered by the trailer alone.
+  void computed(std::uint64_t index, const Sha256& digest, bool there = false) {
     const std::lock_guard lock(mutex);
     digests.emplace_back(index, digest);
+    if (there) already_there.insert(index);
   }
 };
 
@@ -119,17 +121,13 @@ struct ProbeOutcome {
 Result<ProbeOutcome> answer_whole_probe(LaneShared& s, LaneBuffer& out, const Wanted& w, int fd) {
   const Entry& e = s.offer.entries[w.index];
   if (!e.digest_follows || !w.probe || w.offset > 0) return ProbeOutcome{};
-  auto whole = hash_file(fd, e.size, e.size, &s.link.cancel_flag());
+  auto whole = hash_whole(fd, e.size, &s.link.cancel_flag());
   if (!whole) return std::move(whole).error();
-  if (whole->sha256 != *w.probe) return ProbeOutcome{false, whole->sha256};
+  if (*whole != *w.probe) return ProbeOutcome{false, *whole};
   LP2P_TRY(out.append_head(w.index, e.size, kSha256Size));
-  LP2P_TRY(out.append(whole->sha256));
-  s.computed(w.index, whole->sha256);
-  {
-    const std::lock_guard lock(s.mutex);
-    s.already_there.insert(w.index);
-  }
-  return ProbeOutcome{true, whole->sha256};
+  LP2P_TRY(out.append(*whole));
+  s.computed(w.index, *whole, true);
+  return ProbeOutcome{true, *whole};
 }
 
 Result<void> send_one(LaneShared& s, LaneBuffer& out, const Wanted& w) {

@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <future>
 #include <stdexcept>
 
 #include "common/hex.hpp"
@@ -58,66 +57,34 @@ Sha256 sha256_of(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-namespace {
-
-// Reads [0, size) of `fd` in blocks of at most `block` bytes and hands each to `each`.
-Result<void> read_blocks(int fd, std::uint64_t size, std::uint64_t block,
+Result<void> hash_prefix(int fd, std::uint64_t size, Sha256Stream& into,
                          const std::atomic<bool>* cancel,
-                         const std::function<void(std::span<const std::uint8_t>)>& each,
                          const std::function<void(std::uint64_t)>& progress) {
-  const ReadBuffer buffer(static_cast<std::size_t>(std::max<std::uint64_t>(block, 1)));
+  constexpr std::uint64_t kBlock = std::uint64_t{4} << 20;
+  const ReadBuffer buffer(static_cast<std::size_t>(std::clamp<std::uint64_t>(size, 1, kBlock)));
   std::uint64_t at = 0;
   while (at < size) {
     if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
       return make_error(Errc::closed, "hashing cancelled");
     }
-    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(block, size - at));
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), size - at));
     auto read = read_at(fd, buffer.span().first(want), at);
     if (!read) return make_error(Errc::io_error, "SHA-256: " + read.error().message);
     if (*read < want) {
       return make_error(Errc::io_error, "the file became shorter while it was read (it changed)");
     }
-    each({buffer.data(), *read});
+    into.update({buffer.data(), *read});
     at += *read;
     if (progress) progress(at);
   }
   return {};
 }
 
-constexpr std::uint64_t kHashBlock = std::uint64_t{4} << 20;
-
-}  // namespace
-
-Result<FileDigest> hash_file(int fd, std::uint64_t size, std::uint64_t chunk_size,
-                             const std::atomic<bool>* cancel,
-                             const std::function<void(std::uint64_t)>& progress) {
-  FileDigest digest;
-  const bool chunked = size > chunk_size;
-  // One chunk per read when chunked: its digest is computed on a second thread while this one
-  // feeds the whole-file digest (two cores hash a big file in the time of one pass).
-  const std::uint64_t block = chunked ? chunk_size : std::min(size, kHashBlock);
-  Sha256Stream whole;
-  LP2P_TRY(read_blocks(
-      fd, size, block, cancel,
-      [&](std::span<const std::uint8_t> bytes) {
-        if (chunked) {
-          auto chunk = std::async(std::launch::async, [bytes] { return sha256_of(bytes); });
-          whole.update(bytes);
-          const Sha256 h = chunk.get();
-          digest.chunk_hashes.insert(digest.chunk_hashes.end(), h.begin(), h.end());
-        } else {
-          whole.update(bytes);
-        }
-      },
-      progress));
-  digest.sha256 = whole.finish();
-  return digest;
-}
-
-Result<void> hash_prefix(int fd, std::uint64_t size, Sha256Stream& into,
-                         const std::atomic<bool>* cancel) {
-  return read_blocks(fd, size, std::min(size, kHashBlock), cancel,
-                     [&](std::span<const std::uint8_t> bytes) { into.update(bytes); }, {});
+Result<Sha256> hash_whole(int fd, std::uint64_t size, const std::atomic<bool>* cancel,
+                          const std::function<void(std::uint64_t)>& progress) {
+  Sha256Stream stream;
+  LP2P_TRY(hash_prefix(fd, size, stream, cancel, progress));
+  return stream.finish();
 }
 
 std::string to_hex(const Sha256& digest) {

@@ -1,4 +1,4 @@
-// SHA-256 of file contents, whole and per chunk (OpenSSL; SHA-NI where the CPU has it).
+// SHA-256 of file contents, streamed or read from a file (OpenSSL; SHA-NI where the CPU has it).
 #pragma once
 
 #include <atomic>
@@ -6,7 +6,7 @@
 #include <functional>
 #include <memory>
 #include <span>
-#include <vector>
+#include <string>
 
 #include "lp2p/result.hpp"
 #include "transfer/messages.hpp"
@@ -35,22 +35,16 @@ class Sha256Stream {
 
 Sha256 sha256_of(std::span<const std::uint8_t> bytes);
 
-struct FileDigest {
-  Sha256 sha256{};
-  std::vector<std::uint8_t> chunk_hashes;  // empty when size <= chunk_size
-};
-
-// Reads `size` bytes of `fd` from offset 0 (pread) and hashes them. `progress` (may be empty)
-// hears the bytes hashed so far; a set `cancel` stops with Errc::closed. io_error if the file
-// is shorter than `size` (it changed while being read).
-Result<FileDigest> hash_file(int fd, std::uint64_t size, std::uint64_t chunk_size,
-                             const std::atomic<bool>* cancel = nullptr,
-                             const std::function<void(std::uint64_t)>& progress = {});
-
-// Feeds [0, size) of `fd` to `into` (a resumed digest-follows file's prefix, on either side).
-// Errors as hash_file.
+// Reads `size` bytes of `fd` from offset 0 (pread) into `into` (a resumed file's prefix, on
+// either side). `progress` (may be empty) hears the bytes read so far; a set `cancel` stops with
+// Errc::closed. io_error if the file is shorter than `size` (it changed while being read).
 Result<void> hash_prefix(int fd, std::uint64_t size, Sha256Stream& into,
-                         const std::atomic<bool>* cancel = nullptr);
+                         const std::atomic<bool>* cancel = nullptr,
+                         const std::function<void(std::uint64_t)>& progress = {});
+
+// The SHA-256 of the first `size` bytes of `fd`, in one pass; as hash_prefix.
+Result<Sha256> hash_whole(int fd, std::uint64_t size, const std::atomic<bool>* cancel = nullptr,
+                          const std::function<void(std::uint64_t)>& progress = {});
 
 // Number of chunks a file of `size` has; chunk hashes are sent only when it is more than one.
 constexpr std::uint64_t chunk_count(std::uint64_t size, std::uint64_t chunk_size) {

@@ -16,12 +16,6 @@ Error refuse(const Entry& e, const std::string& why) {
   return make_error(Errc::invalid_argument, "\"" + display_path(e.path) + "\": " + why);
 }
 
-std::optional<Sha256> digest_of(int fd, const Entry& e, const std::atomic<bool>* cancel) {
-  auto digest = hash_file(fd, e.size, std::max<std::uint64_t>(e.size, 1), cancel);
-  if (!digest) return std::nullopt;
-  return digest->sha256;
-}
-
 // How much of an existing part file matches the offered chunks: whole chunks from the start,
 // never the last one (so a resumed file always ends by receiving bytes). Fills `prefix` with the
 // SHA-256 state after them.
@@ -146,10 +140,10 @@ Result<Plan> plan_receive(const Offer& offer, DestDir& dest, Journal* journal,
     if (existing && *existing && S_ISREG((*existing)->st_mode) &&
         static_cast<std::uint64_t>((*existing)->st_size) == e.size) {
       auto fd = dest.open_read(final_path);
-      const std::optional<Sha256> digest =
-          fd ? digest_of(fd->get(), e, options.cancel) : std::nullopt;
+      const auto digest =
+          fd ? hash_whole(fd->get(), e.size, options.cancel) : Result<Sha256>(fd.error());
       if (digest && e.digest_follows) {
-        file.probe = digest;  // the sender compares
+        file.probe = *digest;  // the sender compares
       } else if (digest && *digest == e.sha256) {
         plan.answer.have.push_back(index);
         continue;

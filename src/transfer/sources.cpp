@@ -87,19 +87,24 @@ class Walker {
   SourceSet& set_;
 };
 
-// The cache's record of `e` as read from `src` (valid while dev, inode, size and times hold).
-store::HashRecord hash_record(const std::string& key, std::uint64_t chunk_size, const Entry& e,
-                              const SourceFile& src) {
+// The cache's key of a source: its absolute path.
+std::string cache_key(const SourceFile& src) {
+  return fs::absolute(src.local).lexically_normal().string();
+}
+
+// The cache's record of `e`'s digest as read from `src` (valid while dev, inode, size and times
+// hold). Digests are computed in one pass now: no chunk hashes.
+store::HashRecord hash_record(std::uint64_t chunk_size, const Entry& e, const SourceFile& src,
+                              const Sha256& sha256) {
   store::HashRecord record;
-  record.path = key;
+  record.path = cache_key(src);
   record.chunk_size = chunk_size;
   record.dev = src.dev;
   record.ino = src.ino;
   record.size = e.size;
   record.mtime_ns = e.mtime_ns;
   record.ctime_ns = src.ctime_ns;
-  record.sha256 = e.sha256;
-  record.chunk_hashes = e.chunk_hashes;
+  record.sha256 = sha256;
   record.hashed_at = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   return record;
 }
@@ -206,10 +211,9 @@ Result<void> hash_sources(SourceSet& set, std::uint64_t chunk_size, store::Store
     Entry& e = set.entries[i];
     if (e.directory) continue;
     const SourceFile& src = set.files[i];
-    const std::string key = fs::absolute(src.local).lexically_normal().string();
     if (cache != nullptr) {
-      auto hit =
-          cache->cached_hash(key, chunk_size, src.dev, src.ino, e.size, e.mtime_ns, src.ctime_ns);
+      auto hit = cache->cached_hash(cache_key(src), chunk_size, src.dev, src.ino, e.size,
+                                    e.mtime_ns, src.ctime_ns);
       if (hit && *hit) {
         e.sha256 = (*hit)->sha256;
         e.chunk_hashes = (*hit)->chunk_hashes;
@@ -228,19 +232,17 @@ Result<void> hash_sources(SourceSet& set, std::uint64_t chunk_size, store::Store
     if (fd < 0) return stat_error(src.local, errno);
     const std::uint64_t before = done;
     // One pass, no chunk hashes: a resumed file's part is checked with a probe (version 2).
-    auto digest =
-        hash_file(fd, e.size, std::max(e.size, chunk_size), cancel, [&](std::uint64_t at) {
-          if (progress) progress(before + at, total);
-        });
+    auto digest = hash_whole(fd, e.size, cancel, [&](std::uint64_t at) {
+      if (progress) progress(before + at, total);
+    });
     ::close(fd);
     if (!digest) {
       return make_error(digest.error().code, src.local.string() + ": " + digest.error().message);
     }
-    e.sha256 = digest->sha256;
-    e.chunk_hashes = std::move(digest->chunk_hashes);
+    e.sha256 = *digest;
     done += e.size;
     if (cache != nullptr) {
-      fresh.push_back(hash_record(key, chunk_size, e, src));
+      fresh.push_back(hash_record(chunk_size, e, src, e.sha256));
       if (fresh.size() >= kBatch) remember();
     }
   }
@@ -254,12 +256,7 @@ void remember_digests(const SourceSet& set,
   std::vector<store::HashRecord> records;
   for (const auto& [index, digest] : digests) {
     if (index >= set.entries.size() || set.entries[index].directory) continue;
-    Entry e = set.entries[index];
-    e.sha256 = digest;
-    e.chunk_hashes.clear();
-    const SourceFile& src = set.files[index];
-    records.push_back(
-        hash_record(fs::absolute(src.local).lexically_normal().string(), chunk_size, e, src));
+    records.push_back(hash_record(chunk_size, set.entries[index], set.files[index], digest));
   }
   (void)cache->put_hashes(records);
 }
